@@ -1,0 +1,84 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import type { AppConfig } from '../app-config';
+import { lookUpAwsEnvironment } from '../aws-environment';
+import { MeteredApi } from '../metered-api/metered-api';
+import { UsageIngestion } from '../usage-ingestion/usage-ingestion';
+import { UsageLake } from '../usage-lake/usage-lake';
+import { StackVariables } from './stack-variables';
+
+/**
+ * The whole metering system as one Terraform stack: the metered API, the usage lake and the ingestion
+ * path between them. Every operator setting is a variable of this stack.
+ */
+export class MeteringStack extends TerraformStack {
+  readonly variables: StackVariables;
+  readonly api: MeteredApi;
+  readonly lake: UsageLake;
+  readonly ingestion: UsageIngestion;
+
+  constructor(scope: Construct, id: string, config: AppConfig) {
+    super(scope, id);
+    const vars = (this.variables = new StackVariables(this));
+
+    if (config.backend.kind === 'cloud') {
+      new CloudBackend(this, {
+        hostname: config.backend.hostname,
+        organization: config.backend.organization,
+        workspaces: new NamedCloudWorkspace(config.backend.workspace),
+      });
+    } else {
+      new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    }
+
+    // The operator's tags are a map variable: merge them in Terraform (a spread would lose them).
+    const tags = Fn.merge([{ Project: 'saas-usage-metering', ManagedBy: 'cdktf', Stack: id }, vars.tags]);
+    new AwsProvider(this, 'aws', {
+      region: vars.region,
+      defaultTags: [{ tags: tags as unknown as Record<string, string> }],
+    });
+
+    const aws = lookUpAwsEnvironment(this);
+
+    this.lake = new UsageLake(this, 'usage-lake', {
+      namePrefix: vars.namePrefix,
+      aws,
+      logRetentionDays: vars.logRetentionDays,
+      kmsKeyArn: vars.lakeKmsKeyArn,
+      failedRecordRetentionDays: vars.failedRecordRetentionDays,
+      bytesScannedCutoffPerQuery: vars.athenaBytesScannedCutoff,
+      lakeFormationEnabled: vars.lakeFormationEnabled,
+      tableOptimizersEnabled: vars.tableOptimizersEnabled,
+      dropTablesOnDestroy: vars.dropTablesOnDestroy,
+    });
+
+    this.ingestion = new UsageIngestion(this, 'usage-ingestion', {
+      namePrefix: vars.namePrefix,
+      lake: this.lake,
+      logRetentionDays: vars.logRetentionDays,
+      bufferingIntervalSeconds: vars.firehoseBufferingIntervalSeconds,
+      bufferingSizeMb: vars.firehoseBufferingSizeMb,
+      transformBufferSizeMb: vars.transformBufferSizeMb,
+      transformBufferIntervalSeconds: vars.transformBufferIntervalSeconds,
+    });
+
+    this.api = new MeteredApi(this, 'metered-api', {
+      namePrefix: vars.namePrefix,
+      stageName: vars.stageName,
+      accessLogDestinationArn: this.ingestion.deliveryStreamArn,
+      logRetentionDays: vars.logRetentionDays,
+      throttleRateLimit: vars.apiThrottleRateLimit,
+      throttleBurstLimit: vars.apiThrottleBurstLimit,
+      userPoolDeletionProtection: vars.userPoolDeletionProtection,
+    });
+
+    new TerraformOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId, description: 'Cognito user pool of the tenant users' });
+    new TerraformOutput(this, 'UserPoolClientId', { value: this.api.userPool.clientId, description: 'App client id for sign-in (no secret)' });
+    new TerraformOutput(this, 'RestApiEndpoint', { value: this.api.endpointUrl, description: 'Invoke URL of the metered API stage' });
+    new TerraformOutput(this, 'AccessLogDeliveryStream', { value: this.ingestion.deliveryStream.name, description: 'Firehose stream receiving the access logs' });
+    new TerraformOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket of the usage lake' });
+    new TerraformOutput(this, 'UsageDatabase', { value: this.lake.databaseName, description: 'Glue database of the usage tables' });
+    new TerraformOutput(this, 'AthenaWorkGroup', { value: this.lake.workGroupName, description: 'Athena workgroup for usage queries' });
+  }
+}

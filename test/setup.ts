@@ -1,0 +1,4 @@
+import { Testing } from 'cdktf';
+
+// Adds the cdktf matchers (toHaveResource, toHaveResourceWithProperties, …) to expect.
+Testing.setupJest();
