@@ -13,9 +13,9 @@ export interface AwsEnvironment {
 /** Reads the account, region and partition from the provider's credentials at plan time. */
 export function lookUpAwsEnvironment(scope: Construct): AwsEnvironment {
   return {
-    accountId: new DataAwsCallerIdentity(scope, 'caller').accountId,
-    region: new DataAwsRegion(scope, 'region').region,
-    partition: new DataAwsPartition(scope, 'partition').partition,
+    accountId: new DataAwsCallerIdentity(scope, 'current-account').accountId,
+    region: new DataAwsRegion(scope, 'current-region').region,
+    partition: new DataAwsPartition(scope, 'current-partition').partition,
   };
 }
 

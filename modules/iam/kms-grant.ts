@@ -1,7 +1,8 @@
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { Fn, Op, Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { isNonEmpty } from '../terraform-expressions';
 
 /**
  * Lets a role use a customer-managed KMS key, when one is configured. `kmsKeyArn` is an expression
@@ -16,7 +17,7 @@ export function grantKmsKeyUse(scope: Construct, id: string, roleId: string, kms
     }],
   });
   return new IamRolePolicy(scope, id, {
-    count: Token.asNumber(Fn.conditional(Op.neq(kmsKeyArn, ''), 1, 0)),
+    count: Token.asNumber(Fn.conditional(isNonEmpty(kmsKeyArn), 1, 0)),
     name: 'kms',
     role: roleId,
     policy: document.json,

@@ -6,8 +6,9 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { Fn, Op } from 'cdktf';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import { isNonEmpty } from '../terraform-expressions';
 
 /** Key prefixes inside the lake bucket. */
 export const LAKE_PREFIXES = {
@@ -64,7 +65,7 @@ export class LakeBucket extends Construct {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    const usesKms = Op.neq(props.kmsKeyArn, '');
+    const usesKms = isNonEmpty(props.kmsKeyArn);
     new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
       bucket: this.bucket.id,
       rule: [{

@@ -5,7 +5,7 @@ import { GlueCatalogTableOptimizer } from '@cdktf/provider-aws/lib/glue-catalog-
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
-import { Fn, Op, Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { grantKmsKeyUse } from '../iam/kms-grant';
 import { PROJECT_ROOT } from '../project-paths';
 import { LakeBucket, LAKE_PREFIXES } from './lake-bucket';
 import { LakeFormationGrants } from './lake-formation-grants';
+import { isNonEmpty } from '../terraform-expressions';
 
 export interface UsageLakeProps {
   readonly namePrefix: string;
@@ -84,7 +85,7 @@ export class UsageLake extends Construct {
     });
     this.databaseName = this.database.name;
 
-    const usesKms = Op.neq(props.kmsKeyArn, '');
+    const usesKms = isNonEmpty(props.kmsKeyArn);
     this.workGroup = new AthenaWorkgroup(this, 'workgroup', {
       name: `${props.namePrefix}-usage`,
       description: 'Queries of the usage lake: enforced settings, encrypted results, bounded scans',
