@@ -7,14 +7,12 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE } from '../../core/lake/access-log-table';
-import { renderSqlTemplate, stripSqlComments } from '../../core/lake/sql-template';
+import { renderSqlTemplate } from '../../core/lake/sql-template';
+import { readSqlFile } from '../../sql/sql-files';
 import { glueArns, type AwsEnvironment } from '../aws-environment';
 import { BundledFunction } from '../bundled-function/bundled-function';
 import { grantKmsKeyUse } from '../iam/kms-grant';
-import { PROJECT_ROOT } from '../project-paths';
 import { LakeBucket, LAKE_PREFIXES } from './lake-bucket';
 import { LakeFormationGrants } from './lake-formation-grants';
 import { isNonEmpty } from '../terraform-expressions';
@@ -40,10 +38,6 @@ export interface UsageLakeProps {
 /** Name of the Athena engine the workgroup pins. */
 export const ATHENA_ENGINE_VERSION = 'Athena engine version 3';
 
-/** The access-log DDL as kept in `sql/ddl/`, comments removed. */
-export function readAccessLogDdl(): string {
-  return stripSqlComments(fs.readFileSync(path.join(PROJECT_ROOT, 'sql', 'ddl', 'access_logs.sql'), 'utf8'));
-}
 
 /**
  * The usage lake: an S3 bucket, a Glue database, an Athena workgroup with enforced, encrypted settings
@@ -116,7 +110,7 @@ export class UsageLake extends Construct {
         database: this.databaseName,
         workGroup: this.workGroupName,
         table: ACCESS_LOG_TABLE,
-        create: renderSqlTemplate(readAccessLogDdl(), {
+        create: renderSqlTemplate(readSqlFile('ddl/access_logs.sql'), {
           database: this.databaseName,
           table: ACCESS_LOG_TABLE,
           location: this.accessLogTableLocation,

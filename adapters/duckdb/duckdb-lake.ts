@@ -1,0 +1,93 @@
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, type TableColumn } from '../../core/lake/access-log-table';
+
+/** DuckDB type of each Athena DDL type the lake tables use. */
+const DUCKDB_TYPE: Record<string, string> = { string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', timestamp: 'TIMESTAMP', double: 'DOUBLE', boolean: 'BOOLEAN' };
+
+function duckDbType(column: TableColumn): string {
+  const type = DUCKDB_TYPE[column.type];
+  if (!type) throw new Error(`no DuckDB type for column ${column.name} of type ${column.type}`);
+  return type;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A query result row, keyed by column name. */
+export type LakeRow = Record<string, DuckDBValue>;
+
+/**
+ * The local usage lake: Parquet files laid out like the Iceberg table's hidden partitions
+ * (`<root>/access_logs/hour=YYYY-MM-DD-HH/*.parquet`), written and queried with embedded DuckDB, so the
+ * same SQL files that run on Athena run here.
+ */
+export class DuckDbLake {
+  private constructor(
+    readonly root: string,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Opens (creating if needed) the lake under `root`, with an in-memory DuckDB. */
+  static async open(root: string): Promise<DuckDbLake> {
+    fs.mkdirSync(path.join(root, ACCESS_LOG_TABLE), { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:');
+    const lake = new DuckDbLake(root, await instance.connect());
+    await lake.refreshViews();
+    return lake;
+  }
+
+  private tableDir(table: string): string {
+    return path.join(this.root, table);
+  }
+
+  /** (Re)defines the `access_logs` view over the table's Parquet files (an empty table when none). */
+  async refreshViews(): Promise<void> {
+    const dir = this.tableDir(ACCESS_LOG_TABLE);
+    const hasFiles = fs.readdirSync(dir).some((entry) => entry.startsWith('hour='));
+    const columns = ACCESS_LOG_COLUMNS.map((c) => `${quoteIdentifier(c.name)}`).join(', ');
+    const source = hasFiles
+      ? `SELECT ${columns} FROM read_parquet(${quoteString(path.join(dir, '*', '*.parquet'))}, hive_partitioning = true, union_by_name = true)`
+      : `SELECT ${ACCESS_LOG_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c)}) AS ${quoteIdentifier(c.name)}`).join(', ')} WHERE false`;
+    await this.connection.run(`CREATE OR REPLACE VIEW ${ACCESS_LOG_TABLE} AS ${source}`);
+  }
+
+  /**
+   * Appends access-log rows as the transform emits them (request_time in epoch microseconds) to a new
+   * Parquet file in each hour partition they touch.
+   */
+  async appendAccessLogs(rows: readonly Readonly<Record<string, unknown>>[]): Promise<void> {
+    if (rows.length === 0) return;
+    const staging = path.join(this.root, `.staging-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`);
+    fs.writeFileSync(staging, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    try {
+      const jsonColumns = ACCESS_LOG_COLUMNS.map((c) => `${quoteString(c.name)}: ${quoteString(c.type === 'timestamp' ? 'BIGINT' : duckDbType(c))}`).join(', ');
+      const select = ACCESS_LOG_COLUMNS.map((c) => (c.type === 'timestamp' ? `make_timestamp(${quoteIdentifier(c.name)}) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name))).join(', ');
+      await this.connection.run(
+        `COPY (SELECT ${select}, strftime(make_timestamp(request_time), '%Y-%m-%d-%H') AS hour
+               FROM read_json(${quoteString(staging)}, format = 'newline_delimited', columns = {${jsonColumns}}))
+         TO ${quoteString(this.tableDir(ACCESS_LOG_TABLE))} (FORMAT parquet, PARTITION_BY (hour), APPEND true, FILENAME_PATTERN 'part-{uuid}')`,
+      );
+    } finally {
+      fs.rmSync(staging, { force: true });
+    }
+    await this.refreshViews();
+  }
+
+  /** Runs one SQL statement with positional `?` parameters (bound as strings) and returns its rows. */
+  async query(sql: string, parameters: readonly string[] = []): Promise<LakeRow[]> {
+    const reader = await this.connection.runAndReadAll(sql, [...parameters]);
+    return reader.getRowObjects() as LakeRow[];
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.connection.closeSync();
+  }
+}

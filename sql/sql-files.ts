@@ -1,0 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stripSqlComments } from '../core/lake/sql-template';
+
+/** Reads a SQL file of this folder (e.g. `queries/hourly_request_usage.sql`) without its comment lines. */
+export function readSqlFile(relativePath: string): string {
+  return stripSqlComments(fs.readFileSync(path.join(__dirname, relativePath), 'utf8'));
+}
