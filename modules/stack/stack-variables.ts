@@ -154,9 +154,9 @@ export class StackVariables {
 
     this.transformBufferSizeMb = new TerraformVariable(scope, 'transform_buffer_size_mb', {
       type: 'number',
-      default: 3,
-      description: 'MiB of records handed to the transform function per invocation (0.2 to 3; 3 keeps the response within the 6 MB Lambda limit).',
-      validation: [{ condition: 'var.transform_buffer_size_mb >= 0.2 && var.transform_buffer_size_mb <= 3', errorMessage: 'transform_buffer_size_mb must be from 0.2 to 3.' }],
+      default: 2,
+      description: 'MiB of records handed to the transform function per invocation (0.2 to 2). Normalised records can be up to about 2.6 times their input size, so 2 MiB keeps every response within the 6 MB Lambda limit.',
+      validation: [{ condition: 'var.transform_buffer_size_mb >= 0.2 && var.transform_buffer_size_mb <= 2', errorMessage: 'transform_buffer_size_mb must be from 0.2 to 2 (larger batches can exceed the 6 MB Lambda response limit).' }],
     }).numberValue;
 
     this.transformBufferIntervalSeconds = new TerraformVariable(scope, 'transform_buffer_interval_seconds', {

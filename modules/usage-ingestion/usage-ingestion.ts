@@ -15,13 +15,13 @@ export interface UsageIngestionProps {
   readonly namePrefix: string;
   readonly lake: UsageLake;
   readonly logRetentionDays: number;
-  /** Seconds Firehose buffers before writing to the table. @default 60 */
+  /** Seconds Firehose buffers before writing to the table. */
   readonly bufferingIntervalSeconds: number;
-  /** MiB Firehose buffers before writing to the table. @default 128 */
+  /** MiB Firehose buffers before writing to the table. */
   readonly bufferingSizeMb: number;
-  /** MiB of records per transform invocation (0.2–3; keeps the response under Lambda's 6 MB). @default 3 */
+  /** MiB of records per transform invocation (0.2–2: normalised records can grow to ~2.6×, and the response must stay under Lambda's 6 MB). */
   readonly transformBufferSizeMb: number;
-  /** Seconds Firehose waits to fill a transform batch (0–900). @default 60 */
+  /** Seconds Firehose waits to fill a transform batch (0–900). */
   readonly transformBufferIntervalSeconds: number;
   /** CloudWatch metrics namespace of the transform's counts. @default 'SaaSMetering' */
   readonly metricsNamespace?: string;
