@@ -41,7 +41,7 @@ export class StackVariables {
       default: 'saas-metering',
       description: 'Prefix of every resource name: lowercase letters, digits and dashes, 3 to 24 characters, starting with a letter.',
       validation: [{
-        condition: 'can(regex("^[a-z][a-z0-9-]{2,23}$", var.name_prefix))',
+        condition: '${can(regex("^[a-z][a-z0-9-]{2,23}$", var.name_prefix))}',
         errorMessage: 'name_prefix must be 3 to 24 lowercase letters, digits or dashes, starting with a letter.',
       }],
     }).stringValue;
@@ -57,7 +57,7 @@ export class StackVariables {
       default: 'prod',
       description: 'API Gateway stage name of the metered API (part of its URL).',
       validation: [{
-        condition: 'can(regex("^[A-Za-z0-9_-]{1,64}$", var.stage_name))',
+        condition: '${can(regex("^[A-Za-z0-9_-]{1,64}$", var.stage_name))}',
         errorMessage: 'stage_name may hold only letters, digits, "-" and "_" (1 to 64).',
       }],
     }).stringValue;
@@ -67,7 +67,7 @@ export class StackVariables {
       default: 30,
       description: 'Days to keep CloudWatch logs of every function and service.',
       validation: [{
-        condition: `contains([${LOG_RETENTION_DAYS.join(', ')}], var.log_retention_days)`,
+        condition: `\${contains([${LOG_RETENTION_DAYS.join(', ')}], var.log_retention_days)}`,
         errorMessage: `log_retention_days must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}.`,
       }],
     }).numberValue;
@@ -76,14 +76,14 @@ export class StackVariables {
       type: 'number',
       default: 100,
       description: 'Steady-state requests per second the metered API stage accepts across its methods.',
-      validation: [{ condition: 'var.api_throttle_rate_limit > 0', errorMessage: 'api_throttle_rate_limit must be positive.' }],
+      validation: [{ condition: '${var.api_throttle_rate_limit > 0}', errorMessage: 'api_throttle_rate_limit must be positive.' }],
     }).numberValue;
 
     this.apiThrottleBurstLimit = new TerraformVariable(scope, 'api_throttle_burst_limit', {
       type: 'number',
       default: 200,
       description: 'Requests the metered API stage accepts in a burst above the steady rate.',
-      validation: [{ condition: 'var.api_throttle_burst_limit > 0 && floor(var.api_throttle_burst_limit) == var.api_throttle_burst_limit', errorMessage: 'api_throttle_burst_limit must be a positive whole number.' }],
+      validation: [{ condition: '${var.api_throttle_burst_limit > 0 && floor(var.api_throttle_burst_limit) == var.api_throttle_burst_limit}', errorMessage: 'api_throttle_burst_limit must be a positive whole number.' }],
     }).numberValue;
 
     this.userPoolDeletionProtection = new TerraformVariable(scope, 'user_pool_deletion_protection', {
@@ -91,7 +91,7 @@ export class StackVariables {
       default: 'ACTIVE',
       description: 'ACTIVE refuses to delete the Cognito user pool (it holds every tenant user); INACTIVE allows terraform destroy to remove it.',
       validation: [{
-        condition: 'contains(["ACTIVE", "INACTIVE"], var.user_pool_deletion_protection)',
+        condition: '${contains(["ACTIVE", "INACTIVE"], var.user_pool_deletion_protection)}',
         errorMessage: 'user_pool_deletion_protection must be ACTIVE or INACTIVE.',
       }],
     }).stringValue;
@@ -101,7 +101,7 @@ export class StackVariables {
       default: '',
       description: 'ARN of a customer-managed KMS key for the usage lake bucket and Athena results; empty for S3-managed keys (SSE-S3).',
       validation: [{
-        condition: 'var.lake_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))',
+        condition: '${var.lake_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))}',
         errorMessage: 'lake_kms_key_arn must be empty or a KMS key ARN.',
       }],
     }).stringValue;
@@ -110,14 +110,14 @@ export class StackVariables {
       type: 'number',
       default: 30,
       description: 'Days to keep records that failed validation or delivery (under errors/ in the lake bucket) for inspection and replay.',
-      validation: [{ condition: 'var.failed_record_retention_days >= 1', errorMessage: 'failed_record_retention_days must be at least 1.' }],
+      validation: [{ condition: '${var.failed_record_retention_days >= 1}', errorMessage: 'failed_record_retention_days must be at least 1.' }],
     }).numberValue;
 
     this.athenaBytesScannedCutoff = new TerraformVariable(scope, 'athena_bytes_scanned_cutoff', {
       type: 'number',
       default: 10737418240,
       description: 'Largest number of bytes one Athena query in the usage workgroup may scan before Athena cancels it (default 10 GiB; at least 10 MB).',
-      validation: [{ condition: 'var.athena_bytes_scanned_cutoff >= 10485760', errorMessage: 'athena_bytes_scanned_cutoff must be at least 10485760 (10 MB).' }],
+      validation: [{ condition: '${var.athena_bytes_scanned_cutoff >= 10485760}', errorMessage: 'athena_bytes_scanned_cutoff must be at least 10485760 (10 MB).' }],
     }).numberValue;
 
     this.lakeFormationEnabled = new TerraformVariable(scope, 'lake_formation_enabled', {
@@ -142,28 +142,28 @@ export class StackVariables {
       type: 'number',
       default: 60,
       description: 'Seconds Firehose buffers records before writing them to the Iceberg table (0 to 900): lower means fresher data and more, smaller files.',
-      validation: [{ condition: 'var.firehose_buffering_interval_seconds >= 0 && var.firehose_buffering_interval_seconds <= 900', errorMessage: 'firehose_buffering_interval_seconds must be from 0 to 900.' }],
+      validation: [{ condition: '${var.firehose_buffering_interval_seconds >= 0 && var.firehose_buffering_interval_seconds <= 900}', errorMessage: 'firehose_buffering_interval_seconds must be from 0 to 900.' }],
     }).numberValue;
 
     this.firehoseBufferingSizeMb = new TerraformVariable(scope, 'firehose_buffering_size_mb', {
       type: 'number',
       default: 128,
       description: 'MiB Firehose buffers before writing to the Iceberg table (1 to 128).',
-      validation: [{ condition: 'var.firehose_buffering_size_mb >= 1 && var.firehose_buffering_size_mb <= 128', errorMessage: 'firehose_buffering_size_mb must be from 1 to 128.' }],
+      validation: [{ condition: '${var.firehose_buffering_size_mb >= 1 && var.firehose_buffering_size_mb <= 128}', errorMessage: 'firehose_buffering_size_mb must be from 1 to 128.' }],
     }).numberValue;
 
     this.transformBufferSizeMb = new TerraformVariable(scope, 'transform_buffer_size_mb', {
       type: 'number',
       default: 2,
       description: 'MiB of records handed to the transform function per invocation (0.2 to 2). Normalised records can be up to about 2.6 times their input size, so 2 MiB keeps every response within the 6 MB Lambda limit.',
-      validation: [{ condition: 'var.transform_buffer_size_mb >= 0.2 && var.transform_buffer_size_mb <= 2', errorMessage: 'transform_buffer_size_mb must be from 0.2 to 2 (larger batches can exceed the 6 MB Lambda response limit).' }],
+      validation: [{ condition: '${var.transform_buffer_size_mb >= 0.2 && var.transform_buffer_size_mb <= 2}', errorMessage: 'transform_buffer_size_mb must be from 0.2 to 2 (larger batches can exceed the 6 MB Lambda response limit).' }],
     }).numberValue;
 
     this.transformBufferIntervalSeconds = new TerraformVariable(scope, 'transform_buffer_interval_seconds', {
       type: 'number',
       default: 60,
       description: 'Seconds Firehose waits to fill a transform batch (0 to 900).',
-      validation: [{ condition: 'var.transform_buffer_interval_seconds >= 0 && var.transform_buffer_interval_seconds <= 900', errorMessage: 'transform_buffer_interval_seconds must be from 0 to 900.' }],
+      validation: [{ condition: '${var.transform_buffer_interval_seconds >= 0 && var.transform_buffer_interval_seconds <= 900}', errorMessage: 'transform_buffer_interval_seconds must be from 0 to 900.' }],
     }).numberValue;
   }
 }

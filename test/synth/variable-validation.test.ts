@@ -1,0 +1,78 @@
+/**
+ * The stack's variable validations, evaluated by the real Terraform CLI. Only the `variable` blocks of
+ * the synthesized stack are planned (no provider is needed, so this runs offline): the defaults must
+ * pass, and every invalid value must be refused with its own message.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { synthStack } from '../support/synth';
+import { terraform } from '../support/terraform-cli';
+
+const { parsed: stack } = synthStack();
+let dir: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-variables-'));
+  fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ variable: stack.variable }));
+  const init = terraform(dir, ['init', '-backend=false', '-input=false']);
+  expect(init.output).toContain('Terraform has been successfully initialized');
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function planWith(values: Record<string, unknown>) {
+  fs.writeFileSync(path.join(dir, 'test.tfvars.json'), JSON.stringify(values));
+  return terraform(dir, ['plan', '-input=false', '-var-file=test.tfvars.json']);
+}
+
+describe('variable validation', () => {
+  it('accepts the defaults', () => {
+    const plan = planWith({});
+    expect(plan.output).not.toMatch(/Error/);
+    expect(plan.code).toBe(0);
+  });
+
+  it('accepts valid non-default values', () => {
+    const plan = planWith({
+      name_prefix: 'acme-billing',
+      stage_name: 'v1',
+      log_retention_days: 365,
+      lake_kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      transform_buffer_size_mb: 0.5,
+      user_pool_deletion_protection: 'INACTIVE',
+      tags: { CostCenter: '42' },
+    });
+    expect(plan.output).not.toMatch(/Error/);
+    expect(plan.code).toBe(0);
+  });
+
+  it('refuses every invalid value, each with its own message', () => {
+    const plan = planWith({
+      name_prefix: 'Bad_Prefix',
+      stage_name: 'a/b',
+      log_retention_days: 2,
+      api_throttle_rate_limit: 0,
+      api_throttle_burst_limit: 1.5,
+      user_pool_deletion_protection: 'maybe',
+      lake_kms_key_arn: 'alias/my-key',
+      failed_record_retention_days: 0,
+      athena_bytes_scanned_cutoff: 1000,
+      firehose_buffering_interval_seconds: 901,
+      firehose_buffering_size_mb: 0,
+      transform_buffer_size_mb: 3,
+      transform_buffer_interval_seconds: -1,
+    });
+    expect(plan.code).not.toBe(0);
+    const messages = [
+      'name_prefix must be 3 to 24', 'stage_name may hold only', 'log_retention_days must be one of',
+      'api_throttle_rate_limit must be positive', 'api_throttle_burst_limit must be a positive whole number',
+      'user_pool_deletion_protection must be ACTIVE or INACTIVE', 'lake_kms_key_arn must be empty or a KMS key ARN',
+      'failed_record_retention_days must be at least 1', 'athena_bytes_scanned_cutoff must be at least',
+      'firehose_buffering_interval_seconds must be from 0 to 900', 'firehose_buffering_size_mb must be from 1 to 128',
+      'transform_buffer_size_mb must be from 0.2 to 2', 'transform_buffer_interval_seconds must be from 0 to 900',
+    ];
+    const flat = plan.output.replace(/\s+/g, ' ');
+    for (const message of messages) expect(flat).toContain(message);
+  });
+});
