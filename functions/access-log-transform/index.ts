@@ -41,8 +41,11 @@ function report(batch: BatchTransformation): void {
     });
     metrics.addMetric('RecordsOk', MetricUnit.Count, batch.counts.ok);
     metrics.addMetric('RecordsFailed', MetricUnit.Count, batch.counts.failed);
+    // Failure categories are published only when they occur: each custom metric costs money every
+    // month it receives data, and a category that never happens needs no metric.
     for (const category of FAILURE_CATEGORIES) {
-      metrics.addMetric(category, MetricUnit.Count, batch.counts.byCategory[category]);
+      const count = batch.counts.byCategory[category];
+      if (count > 0) metrics.addMetric(category, MetricUnit.Count, count);
     }
     metrics.publishStoredMetrics();
   } catch (error) {

@@ -98,7 +98,9 @@ describe('the access-log-transform handler', () => {
     for (const record of input.records) expect(output).not.toContain(record.data.slice(0, 24));
 
     const emf = lines.find((entry) => entry._aws !== undefined) as Record<string, unknown>;
-    expect(emf).toMatchObject({ RecordsOk: 1, RecordsFailed: 3, FailedDecode: 1, FailedJson: 1, FailedSchema: 1, FailedTooLarge: 0, FailedResponseLimit: 0, FailedInternal: 0, service: 'access-log-transform' });
+    expect(emf).toMatchObject({ RecordsOk: 1, RecordsFailed: 3, FailedDecode: 1, FailedJson: 1, FailedSchema: 1, service: 'access-log-transform' });
+    // Categories that did not occur publish nothing (a custom metric costs money every month it gets data).
+    for (const absent of ['FailedTooLarge', 'FailedResponseLimit', 'FailedInternal']) expect(emf).not.toHaveProperty(absent);
     expect(JSON.stringify(emf._aws)).toContain('"Namespace":"SaaSMeteringTest"');
     expect(lines.filter((entry) => entry._aws !== undefined)).toHaveLength(1);
   });
