@@ -18,6 +18,7 @@ function tempFunctions(files: Record<string, string>): string {
 }
 
 afterEach(() => clearBundleCache());
+afterAll(() => fs.rmSync(path.join(BUILD_DIR, 'test'), { recursive: true, force: true }));
 
 describe('bundleFunction', () => {
   it('fails with esbuild\'s own message, naming the file and line', () => {
