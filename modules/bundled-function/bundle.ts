@@ -69,6 +69,8 @@ export function bundleFunction(entry: string, functionsDir: string = FUNCTIONS_D
       sourcemap: true,
       sourcesContent: false,
       legalComments: 'none',
+      // SQL files are imported as text: the function runs exactly the SQL kept in sql/.
+      loader: { '.sql': 'text' },
       logLevel: 'silent',
       metafile: true,
     });

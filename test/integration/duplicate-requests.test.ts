@@ -8,14 +8,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDbLake } from '../../adapters/duckdb/duckdb-lake';
+import { DuckDbUsageEngine } from '../../adapters/duckdb/duckdb-usage-engine';
 import { routingFromEnvironment } from '../../core/ingestion/record-kinds';
 import { transformBatch } from '../../core/ingestion/transform-batch';
+import { parseMeteringConfig } from '../../core/usage/metering-config';
+import { measureRequestGroups } from '../../core/usage/request-dimensions';
+import { queryRequestGroups } from '../../core/usage/request-usage-query';
 import { readSqlFile } from '../../sql/sql-files';
 
 const HOUR = Date.UTC(2026, 10, 23, 10); // 2026-11-23 10:00:00.000 UTC
 const NOW = HOUR + 3 * 3600_000;
 const ROUTING = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'usage', ACCESS_LOG_TABLE: 'access_logs' });
-const HOURLY_USAGE = readSqlFile('queries/hourly_request_usage.sql');
+const REQUEST_GROUPS = readSqlFile('queries/hourly_request_groups.sql');
+const DIMENSIONS = parseMeteringConfig({
+  dimensions: [
+    { name: 'requests', measure: 'requests', match: { resourcePaths: ['*'] } },
+    { name: 'bytes', measure: 'response_bytes', match: { resourcePaths: ['*'] } },
+  ],
+  aggregation: { graceSeconds: 0, lookBackHours: 1, maxHoursPerRun: 1 },
+}).dimensions;
 
 let sequence = 0;
 function accessLogRecord(fields: { id: string; tenant: string; at: number; status?: number; bytes?: number }): FirehoseTransformationEventRecord {
@@ -37,8 +48,6 @@ function deliver(records: FirehoseTransformationEventRecord[]): Record<string, u
   return result.records.map((r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')));
 }
 
-const iso = (millis: number) => new Date(millis).toISOString().replace('T', ' ').replace('Z', '');
-
 describe('duplicated deliveries are billed once', () => {
   let root: string;
   let lake: DuckDbLake;
@@ -53,9 +62,15 @@ describe('duplicated deliveries are billed once', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  /** Billable requests and bytes per tenant in one hour (2xx by default), as the aggregation job computes them. */
   async function usage(hourStart: number) {
-    const rows = await lake.query(HOURLY_USAGE, [iso(hourStart), iso(hourStart + 3600_000)]);
-    return Object.fromEntries(rows.map((r) => [r.tenant_id as string, { requests: Number(r.billable_requests), bytes: Number(r.response_bytes) }]));
+    const { groups } = await queryRequestGroups(new DuckDbUsageEngine(lake), REQUEST_GROUPS, { start: hourStart, end: hourStart + 3600_000 });
+    const result: Record<string, { requests: number; bytes: number }> = {};
+    for (const m of measureRequestGroups(groups, DIMENSIONS)) {
+      result[m.tenantId] ??= { requests: 0, bytes: 0 };
+      result[m.tenantId][m.dimension as 'requests' | 'bytes'] = m.quantity;
+    }
+    return result;
   }
 
   it('counts a request delivered in two batches once, with its bytes once', async () => {

@@ -1,0 +1,205 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { HourRecordPlan } from '../../core/usage/carry-forward';
+import { hourKey, parseHourKey } from '../../core/usage/hours';
+import type { Measurement } from '../../core/usage/request-dimensions';
+import type { RecordOutcome, SeriesKey, StoredUsageHour, UsageStore } from '../../core/usage/usage-store';
+
+/** Name of the sparse index of unsent usage hours (hash key `pendingHour`, range key `pk`). */
+export const PENDING_INDEX = 'pending-by-hour';
+
+/**
+ * Item layout of the usage table (hash key `pk`, range key `sk`):
+ * - usage hour: `SERIES#<tenant, URI-encoded>#<dimension>` / `HOUR#<yyyy-mm-ddThh>`, with `measured`,
+ *   `asOf` (start of the run that measured it), `computedAt`, `pendingHour` while unsent, and once
+ *   sent `sentAt`, `sentQuantity`, `sentMeasured`, `carriedIn` (`[{ fromHour, amount }]`: late changes
+ *   of earlier hours this record carried; what an hour has carried out is derived from these);
+ * - hour completely aggregated: `HOUR#<yyyy-mm-ddThh>` / `AGGREGATED`, with `asOf`, `series`;
+ * - aggregation cursor: `AGGREGATION` / `CURSOR`, with `lastCompleteHour`.
+ */
+export function seriesPk(series: SeriesKey): string {
+  return `SERIES#${encodeURIComponent(series.tenantId)}#${series.dimension}`;
+}
+
+const hourSk = (hour: number) => `HOUR#${hourKey(hour)}`;
+
+interface UsageHourItem {
+  pk: string;
+  sk: string;
+  tenantId: string;
+  dimension: string;
+  hour: string;
+  measured: number;
+  asOf: number;
+  sentAt?: number;
+  sentQuantity?: number;
+  sentMeasured?: number;
+  carriedIn?: { fromHour: string; amount: number }[];
+}
+
+function toStoredHour(item: UsageHourItem): StoredUsageHour {
+  return {
+    tenantId: item.tenantId,
+    dimension: item.dimension,
+    hour: parseHourKey(item.hour),
+    measured: item.measured,
+    sent: item.sentAt === undefined ? undefined : {
+      quantity: item.sentQuantity ?? 0,
+      measured: item.sentMeasured ?? 0,
+      carriedIn: (item.carriedIn ?? []).map((c) => ({ fromHour: parseHourKey(c.fromHour), amount: c.amount })),
+    },
+  };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The usage store on DynamoDB (or any DynamoDB-compatible endpoint). */
+export class DynamoDbUsageStore implements UsageStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, private readonly tableName: string) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async recordMeasurement(m: Measurement, asOf: number, computedAt: number): Promise<RecordOutcome> {
+    const key = { pk: seriesPk(m), sk: hourSk(m.hour) };
+    const values = { ':q': m.quantity, ':asOf': asOf, ':now': computedAt, ':t': m.tenantId, ':d': m.dimension, ':h': hourKey(m.hour) };
+    try {
+      // Not sent yet: record it and keep it in the pending index.
+      const result = await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET measured = :q, asOf = :asOf, computedAt = :now, tenantId = :t, dimension = :d, #hour = :h, pendingHour = :h',
+        ConditionExpression: 'attribute_not_exists(sentAt) AND (attribute_not_exists(measured) OR (measured <> :q AND asOf < :asOf))',
+        ExpressionAttributeNames: { '#hour': 'hour' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_OLD',
+      }));
+      return result.Attributes?.measured === undefined ? 'created' : 'updated';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const current = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
+    if (current === undefined) throw new Error(`usage hour ${key.pk} ${key.sk} vanished during a conditional write`);
+    if (current.measured === m.quantity) return 'unchanged';
+    if (current.asOf >= asOf) return 'stale';
+    if (current.sentAt === undefined) throw new Error(`usage hour ${key.pk} ${key.sk} changed during a conditional write; retry`);
+    // Already sent: keep the latest truth; the difference is carried into the next record sent.
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET measured = :q, asOf = :asOf, computedAt = :now',
+        ConditionExpression: 'attribute_exists(sentAt) AND measured <> :q AND asOf < :asOf',
+        ExpressionAttributeValues: { ':q': m.quantity, ':asOf': asOf, ':now': computedAt },
+      }));
+      return 'updated';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'stale';
+      throw error;
+    }
+  }
+
+  async markHourAggregated(hour: number, asOf: number, series: number): Promise<void> {
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: hourSk(hour), sk: 'AGGREGATED' },
+        UpdateExpression: 'SET asOf = :asOf, series = :n',
+        ConditionExpression: 'attribute_not_exists(asOf) OR asOf <= :asOf',
+        ExpressionAttributeValues: { ':asOf': asOf, ':n': series },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // a later-started run already marked it
+    }
+  }
+
+  async hourAggregatedAsOf(hour: number): Promise<number | undefined> {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: hourSk(hour), sk: 'AGGREGATED' }, ConsistentRead: true }));
+    return result.Item?.asOf as number | undefined;
+  }
+
+  async lastCompleteHour(): Promise<number | undefined> {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'AGGREGATION', sk: 'CURSOR' }, ConsistentRead: true }));
+    const key = result.Item?.lastCompleteHour as string | undefined;
+    return key === undefined ? undefined : parseHourKey(key);
+  }
+
+  async initializeLastCompleteHour(hour: number): Promise<void> {
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: 'AGGREGATION', sk: 'CURSOR' },
+        UpdateExpression: 'SET lastCompleteHour = :h',
+        ConditionExpression: 'attribute_not_exists(lastCompleteHour)',
+        ExpressionAttributeValues: { ':h': hourKey(hour) },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // already started
+    }
+  }
+
+  async advanceLastCompleteHour(hour: number): Promise<void> {
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: 'AGGREGATION', sk: 'CURSOR' },
+        UpdateExpression: 'SET lastCompleteHour = :h',
+        ConditionExpression: 'attribute_not_exists(lastCompleteHour) OR lastCompleteHour < :h',
+        ExpressionAttributeValues: { ':h': hourKey(hour) },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // never moves back
+    }
+  }
+
+  async readSeries(series: SeriesKey): Promise<StoredUsageHour[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hour)',
+      ExpressionAttributeValues: { ':pk': seriesPk(series), ':hour': 'HOUR#' },
+      ConsistentRead: true,
+    });
+    return items.map(toStoredHour);
+  }
+
+  async unsentHours(hour: number): Promise<StoredUsageHour[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: PENDING_INDEX,
+      KeyConditionExpression: 'pendingHour = :h',
+      ExpressionAttributeValues: { ':h': hourKey(hour) },
+    });
+    return items.map(toStoredHour);
+  }
+
+  async markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void> {
+    // One conditional write: the record, with the late changes it carries, is sent exactly once and
+    // only with the measurement it was planned from.
+    await this.documents.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: seriesPk(series), sk: hourSk(plan.hour) },
+      UpdateExpression: 'SET sentAt = :at, sentQuantity = :q, sentMeasured = :m, carriedIn = :carried REMOVE pendingHour',
+      ConditionExpression: 'attribute_not_exists(sentAt) AND measured = :m',
+      ExpressionAttributeValues: {
+        ':at': sentAt,
+        ':q': plan.quantity,
+        ':m': plan.measured,
+        ':carried': plan.carriedIn.map((c) => ({ fromHour: hourKey(c.fromHour), amount: c.amount })),
+      },
+    }));
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<UsageHourItem[]> {
+    const items: UsageHourItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...((page.Items ?? []) as UsageHourItem[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+}

@@ -1,0 +1,104 @@
+import { planAggregationWindow, type AggregationWindow } from './aggregation-window';
+import { HOUR_MS, hourKey, hoursFrom } from './hours';
+import type { MeteringConfig } from './metering-config';
+import { measureRequestGroups, type Measurement } from './request-dimensions';
+import { queryRequestGroups } from './request-usage-query';
+import type { UsageQueryEngine } from './usage-query-engine';
+import type { RecordOutcome, UsageStore } from './usage-store';
+
+export interface AggregationDependencies {
+  readonly engine: UsageQueryEngine;
+  readonly store: UsageStore;
+  readonly config: MeteringConfig;
+  /** The hourly request-groups SQL (`sql/queries/hourly_request_groups.sql`). */
+  readonly requestGroupsSql: string;
+  /** Seconds Firehose may still be holding a request after its hour ends (buffering of the stream and of the transform). */
+  readonly ingestionDelaySeconds: number;
+  readonly now?: () => number;
+  /** Usage-hour writes in flight at once. @default 16 */
+  readonly writeConcurrency?: number;
+}
+
+export interface AggregationReport {
+  readonly firstHour: string;
+  readonly lastHour: string;
+  /** Start of the run: what "as of" its measurements are. */
+  readonly asOf: number;
+  readonly engine: string;
+  readonly bytesScanned?: number;
+  readonly measurements: number;
+  readonly outcomes: Readonly<Record<RecordOutcome, number>>;
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Aggregates the hours of `window` (both ends included) from the lake into the usage store: one query
+ * for the whole window, then, hour by hour, a conditional write per tenant and dimension and, once all
+ * of an hour's writes succeeded, the hour's "aggregated" mark. A query failure writes nothing; a write
+ * failure leaves that hour unmarked — either way the next run does the hour again, and since every
+ * write is conditional, doing an hour twice (or in two concurrent runs) changes nothing.
+ */
+export async function aggregateWindow(deps: AggregationDependencies, window: AggregationWindow): Promise<AggregationReport> {
+  const now = deps.now ?? Date.now;
+  const asOf = now();
+  const { groups, bytesScanned } = await queryRequestGroups(deps.engine, deps.requestGroupsSql, { start: window.firstHour, end: window.lastHour + HOUR_MS });
+  const measurements = measureRequestGroups(groups, deps.config.dimensions);
+
+  const byHour = new Map<number, Measurement[]>();
+  for (const m of measurements) {
+    const list = byHour.get(m.hour) ?? [];
+    list.push(m);
+    byHour.set(m.hour, list);
+  }
+  const outcomes: Record<RecordOutcome, number> = { created: 0, updated: 0, unchanged: 0, stale: 0 };
+  for (const hour of hoursFrom(window.firstHour, window.lastHour)) {
+    const hourMeasurements = byHour.get(hour) ?? [];
+    await forEachLimited(hourMeasurements, deps.writeConcurrency ?? 16, async (m) => {
+      outcomes[await deps.store.recordMeasurement(m, asOf, now())] += 1;
+    });
+    await deps.store.markHourAggregated(hour, asOf, hourMeasurements.length);
+  }
+  return {
+    firstHour: hourKey(window.firstHour),
+    lastHour: hourKey(window.lastHour),
+    asOf,
+    engine: deps.engine.name,
+    bytesScanned,
+    measurements: measurements.length,
+    outcomes,
+  };
+}
+
+/**
+ * The scheduled run: every closed hour past its watermark (hour end + ingestion delay + grace) that
+ * no run has completed, plus the look-back window of recent hours for late data. Advances the
+ * "last complete hour" cursor once every hour up to it is done. Undefined when no hour is ready.
+ */
+export async function runScheduledAggregation(deps: AggregationDependencies): Promise<AggregationReport | undefined> {
+  const now = deps.now ?? Date.now;
+  const lastCompleteHour = await deps.store.lastCompleteHour();
+  const { graceSeconds, lookBackHours, maxHoursPerRun } = deps.config.aggregation;
+  const window = planAggregationWindow({
+    nowMillis: now(),
+    watermarkDelaySeconds: deps.ingestionDelaySeconds + graceSeconds,
+    lookBackHours,
+    maxHoursPerRun,
+    lastCompleteHour,
+  });
+  if (window === undefined) return undefined;
+  // The very first run records where aggregation starts, so that hours it fails on are not forgotten.
+  if (lastCompleteHour === undefined) await deps.store.initializeLastCompleteHour(window.firstHour - HOUR_MS);
+  const report = await aggregateWindow(deps, window);
+  await deps.store.advanceLastCompleteHour(window.lastHour);
+  return report;
+}

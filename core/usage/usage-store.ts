@@ -1,0 +1,54 @@
+import type { HourRecordPlan, SeriesHour } from './carry-forward';
+import type { Measurement } from './request-dimensions';
+
+/** What recording a measurement did. */
+export type RecordOutcome =
+  /** First measurement of that tenant, dimension and hour. */
+  | 'created'
+  /** The quantity changed (late data). */
+  | 'updated'
+  /** Same quantity as stored: nothing written. */
+  | 'unchanged'
+  /** A run that started later already recorded this hour: nothing written. */
+  | 'stale';
+
+/** One tenant's dimension. */
+export interface SeriesKey {
+  readonly tenantId: string;
+  readonly dimension: string;
+}
+
+/** A usage hour as stored, with its series. */
+export interface StoredUsageHour extends SeriesHour, SeriesKey {}
+
+/**
+ * Where usage hours live (DynamoDB in AWS, a DynamoDB-compatible local server otherwise). Every write
+ * is conditional, so re-running or concurrent runs cannot double-count or go backwards.
+ */
+export interface UsageStore {
+  /**
+   * Records the true quantity of a tenant, dimension and hour as measured by a run that started at
+   * `asOf`. Writes only when the quantity differs and no later-started run has written the hour.
+   */
+  recordMeasurement(measurement: Measurement, asOf: number, computedAt: number): Promise<RecordOutcome>;
+  /** Marks an hour as completely aggregated by the run that started at `asOf` (monotonic). */
+  markHourAggregated(hour: number, asOf: number, series: number): Promise<void>;
+  /** When the hour was last completely aggregated (the run's start), if ever. */
+  hourAggregatedAsOf(hour: number): Promise<number | undefined>;
+  /** The last hour such that it and every earlier hour have been aggregated, if any. */
+  lastCompleteHour(): Promise<number | undefined>;
+  /** Sets {@link lastCompleteHour} if it was never set (the first run starts the record). */
+  initializeLastCompleteHour(hour: number): Promise<void>;
+  /** Moves {@link lastCompleteHour} forward (never back). */
+  advanceLastCompleteHour(hour: number): Promise<void>;
+  /** Every stored hour of a series, oldest first. */
+  readSeries(series: SeriesKey): Promise<StoredUsageHour[]>;
+  /** Usage hours of one hour not yet sent, of every series. */
+  unsentHours(hour: number): Promise<StoredUsageHour[]>;
+  /**
+   * Marks an hour as sent with the planned quantity and the late changes it carried in, in one atomic
+   * conditional write; fails (without writing) if the hour was sent already or re-measured since the
+   * plan was made.
+   */
+  markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void>;
+}

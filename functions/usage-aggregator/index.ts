@@ -1,0 +1,58 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { AthenaQueryRunner } from '../../adapters/athena/athena-query-runner';
+import { AthenaUsageEngine } from '../../adapters/athena/athena-usage-engine';
+import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
+import meteringConfigJson from '../../config/metering.json';
+import { aggregateWindow, runScheduledAggregation, type AggregationDependencies } from '../../core/usage/aggregation-job';
+import { parseHourKey } from '../../core/usage/hours';
+import { parseMeteringConfig } from '../../core/usage/metering-config';
+import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
+import { requiredEnvironment } from '../commons/environment';
+
+const logger = new Logger({ serviceName: 'usage-aggregator' });
+
+// Configuration problems stop the function at cold start, before it reads or writes anything.
+const config = parseMeteringConfig(meteringConfigJson);
+const env = requiredEnvironment(process.env, ['USAGE_TABLE', 'ATHENA_WORKGROUP', 'USAGE_DATABASE', 'INGESTION_DELAY_SECONDS']);
+const ingestionDelaySeconds = Number(env.INGESTION_DELAY_SECONDS);
+if (!Number.isInteger(ingestionDelaySeconds) || ingestionDelaySeconds < 0) {
+  throw new Error(`INGESTION_DELAY_SECONDS must be a whole number of seconds, got ${JSON.stringify(env.INGESTION_DELAY_SECONDS)}`);
+}
+
+const deps: AggregationDependencies = {
+  engine: new AthenaUsageEngine(new AthenaQueryRunner(new AthenaClient({}), { workGroup: env.ATHENA_WORKGROUP, database: env.USAGE_DATABASE, timeoutMs: 300_000 })),
+  store: new DynamoDbUsageStore(new DynamoDBClient({}), env.USAGE_TABLE),
+  config,
+  requestGroupsSql,
+  ingestionDelaySeconds,
+};
+
+/** A manual backfill names its hours: `{ "from": "2026-11-01T00", "to": "2026-11-01T23" }` (both included). */
+export interface AggregatorEvent {
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/**
+ * Hourly (EventBridge Scheduler): aggregates every closed hour past its watermark plus the look-back
+ * window. Invoked with `from`/`to`, re-aggregates exactly those hours. Errors are thrown, so the
+ * invocation fails and is retried, then lands in the dead-letter queue; nothing half-done is marked.
+ */
+export async function handler(event: AggregatorEvent | null, context?: Context) {
+  if (context) logger.addContext(context);
+  const report = event?.from !== undefined || event?.to !== undefined
+    ? await aggregateWindow(deps, backfillWindow(event))
+    : await runScheduledAggregation(deps);
+  logger.info(report ? 'aggregated usage hours' : 'no hour ready to aggregate', { report });
+  return report ?? { skipped: true };
+}
+
+function backfillWindow(event: AggregatorEvent | null) {
+  if (typeof event?.from !== 'string' || typeof event?.to !== 'string') throw new Error('a backfill needs both "from" and "to" hours (yyyy-mm-ddThh)');
+  const window = { firstHour: parseHourKey(event.from), lastHour: parseHourKey(event.to) };
+  if (window.lastHour < window.firstHour) throw new Error('"to" must not be before "from"');
+  return window;
+}
