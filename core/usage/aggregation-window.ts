@@ -22,7 +22,8 @@ export interface AggregationWindow {
 /**
  * The hours a scheduled run aggregates: every closed hour whose watermark (hour end + delay) has
  * passed and that no run completed yet, plus the look-back window of recent hours for late data —
- * oldest first, at most `maxHoursPerRun`. Undefined when no hour is ready yet.
+ * oldest first, at most `maxHoursPerRun`. (With a look-back of at least one hour there is always a
+ * window; undefined only guards a look-back of zero.)
  */
 export function planAggregationWindow(input: AggregationWindowInput): AggregationWindow | undefined {
   const lastReady = hourStart(input.nowMillis - input.watermarkDelaySeconds * 1000 - HOUR_MS);

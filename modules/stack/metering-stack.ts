@@ -1,22 +1,27 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from 'cdktf';
+import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, Op, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { AlarmTopic } from '../alarms/alarm-topic';
 import type { AppConfig } from '../app-config';
 import { lookUpAwsEnvironment } from '../aws-environment';
 import { MeteredApi } from '../metered-api/metered-api';
+import { UsageAggregation } from '../usage-aggregation/usage-aggregation';
 import { UsageIngestion } from '../usage-ingestion/usage-ingestion';
 import { UsageLake } from '../usage-lake/usage-lake';
 import { StackVariables } from './stack-variables';
 
 /**
- * The whole metering system as one Terraform stack: the metered API, the usage lake and the ingestion
- * path between them. Every operator setting is a variable of this stack.
+ * The whole metering system as one Terraform stack: the metered API, the usage lake, the ingestion
+ * path between them, the hourly usage aggregation and the alarm topic. Every operator setting is a
+ * variable of this stack.
  */
 export class MeteringStack extends TerraformStack {
   readonly variables: StackVariables;
   readonly api: MeteredApi;
   readonly lake: UsageLake;
   readonly ingestion: UsageIngestion;
+  readonly alarms: AlarmTopic;
+  readonly aggregation: UsageAggregation;
 
   constructor(scope: Construct, id: string, config: AppConfig) {
     super(scope, id);
@@ -53,6 +58,23 @@ export class MeteringStack extends TerraformStack {
       dropTablesOnDestroy: vars.dropTablesOnDestroy,
     });
 
+    this.alarms = new AlarmTopic(this, 'alarms', {
+      namePrefix: vars.namePrefix,
+      aws,
+      email: vars.alarmEmail,
+    });
+
+    this.aggregation = new UsageAggregation(this, 'usage-aggregation', {
+      namePrefix: vars.namePrefix,
+      lake: this.lake,
+      logRetentionDays: vars.logRetentionDays,
+      // A record can wait in the stream's buffer, then in the transform's, before it reaches the table.
+      ingestionDelaySeconds: Token.asNumber(Op.add(vars.firehoseBufferingIntervalSeconds, vars.transformBufferIntervalSeconds)),
+      scheduleMinute: vars.aggregationScheduleMinute,
+      tableDeletionProtection: vars.usageTableDeletionProtection,
+      alarmTopicArn: this.alarms.topicArn,
+    });
+
     this.ingestion = new UsageIngestion(this, 'usage-ingestion', {
       namePrefix: vars.namePrefix,
       lake: this.lake,
@@ -80,5 +102,7 @@ export class MeteringStack extends TerraformStack {
     new TerraformOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket of the usage lake' });
     new TerraformOutput(this, 'UsageDatabase', { value: this.lake.databaseName, description: 'Glue database of the usage tables' });
     new TerraformOutput(this, 'AthenaWorkGroup', { value: this.lake.workGroupName, description: 'Athena workgroup for usage queries' });
+    new TerraformOutput(this, 'UsageTable', { value: this.aggregation.tableName, description: 'DynamoDB table of the hourly usage per tenant and dimension' });
+    new TerraformOutput(this, 'AlarmTopicArn', { value: this.alarms.topicArn, description: 'SNS topic the alarms notify (subscribe to it, or set alarm_email)' });
   }
 }

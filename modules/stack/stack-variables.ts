@@ -28,6 +28,9 @@ export class StackVariables {
   readonly firehoseBufferingSizeMb: number;
   readonly transformBufferSizeMb: number;
   readonly transformBufferIntervalSeconds: number;
+  readonly usageTableDeletionProtection: boolean;
+  readonly aggregationScheduleMinute: number;
+  readonly alarmEmail: string;
 
   constructor(scope: Construct) {
     this.region = new TerraformVariable(scope, 'region', {
@@ -99,7 +102,7 @@ export class StackVariables {
     this.lakeKmsKeyArn = new TerraformVariable(scope, 'lake_kms_key_arn', {
       type: 'string',
       default: '',
-      description: 'ARN of a customer-managed KMS key for the usage lake bucket and Athena results; empty for S3-managed keys (SSE-S3).',
+      description: 'ARN of a customer-managed KMS key for the usage lake bucket, Athena results and the usage table; empty for S3-managed keys (SSE-S3) and the DynamoDB AWS-owned key.',
       validation: [{
         condition: '${var.lake_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))}',
         errorMessage: 'lake_kms_key_arn must be empty or a KMS key ARN.',
@@ -165,5 +168,31 @@ export class StackVariables {
       description: 'Seconds Firehose waits to fill a transform batch (0 to 900).',
       validation: [{ condition: '${var.transform_buffer_interval_seconds >= 0 && var.transform_buffer_interval_seconds <= 900}', errorMessage: 'transform_buffer_interval_seconds must be from 0 to 900.' }],
     }).numberValue;
+
+    this.usageTableDeletionProtection = new TerraformVariable(scope, 'usage_table_deletion_protection', {
+      type: 'bool',
+      default: true,
+      description: 'Refuse to delete the DynamoDB usage table (it holds the hourly usage that is billed); set to false before a terraform destroy that should remove it.',
+    }).booleanValue as unknown as boolean;
+
+    this.aggregationScheduleMinute = new TerraformVariable(scope, 'aggregation_schedule_minute', {
+      type: 'number',
+      default: 10,
+      description: 'Minute past every hour (0 to 59, UTC) at which the hourly usage aggregation runs. Leave the lake a few minutes after the hour for late records (Firehose buffering).',
+      validation: [{
+        condition: '${var.aggregation_schedule_minute >= 0 && var.aggregation_schedule_minute <= 59 && floor(var.aggregation_schedule_minute) == var.aggregation_schedule_minute}',
+        errorMessage: 'aggregation_schedule_minute must be a whole number from 0 to 59.',
+      }],
+    }).numberValue;
+
+    this.alarmEmail = new TerraformVariable(scope, 'alarm_email', {
+      type: 'string',
+      default: '',
+      description: 'Email address subscribed to the alarm topic (AWS asks it to confirm first); empty for no subscription.',
+      validation: [{
+        condition: '${var.alarm_email == "" || can(regex("^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$", var.alarm_email))}',
+        errorMessage: 'alarm_email must be empty or an email address.',
+      }],
+    }).stringValue;
   }
 }

@@ -42,6 +42,9 @@ describe('variable validation', () => {
       transform_buffer_size_mb: 0.5,
       user_pool_deletion_protection: 'INACTIVE',
       tags: { CostCenter: '42' },
+      usage_table_deletion_protection: false,
+      aggregation_schedule_minute: 0,
+      alarm_email: 'ops+metering@example.com',
     });
     expect(plan.output).not.toMatch(/Error/);
     expect(plan.code).toBe(0);
@@ -62,6 +65,8 @@ describe('variable validation', () => {
       firehose_buffering_size_mb: 0,
       transform_buffer_size_mb: 3,
       transform_buffer_interval_seconds: -1,
+      aggregation_schedule_minute: 60,
+      alarm_email: 'ops at example',
     });
     expect(plan.code).not.toBe(0);
     const messages = [
@@ -71,8 +76,26 @@ describe('variable validation', () => {
       'failed_record_retention_days must be at least 1', 'athena_bytes_scanned_cutoff must be at least',
       'firehose_buffering_interval_seconds must be from 0 to 900', 'firehose_buffering_size_mb must be from 1 to 128',
       'transform_buffer_size_mb must be from 0.2 to 2', 'transform_buffer_interval_seconds must be from 0 to 900',
+      'aggregation_schedule_minute must be a whole number from 0 to 59', 'alarm_email must be empty or an email address',
     ];
     const flat = plan.output.replace(/\s+/g, ' ');
     for (const message of messages) expect(flat).toContain(message);
+  });
+
+  it('accepts the last minute of the hour as the aggregation minute', () => {
+    const plan = planWith({ aggregation_schedule_minute: 59 });
+    expect(plan.output).not.toMatch(/Error/);
+    expect(plan.code).toBe(0);
+  });
+
+  it.each([
+    ['aggregation_schedule_minute', -1, 'aggregation_schedule_minute must be a whole number'],
+    ['aggregation_schedule_minute', 7.5, 'aggregation_schedule_minute must be a whole number'],
+    ['alarm_email', 'ops@example', 'alarm_email must be empty or an email address'],
+    ['alarm_email', 'two words@example.com', 'alarm_email must be empty or an email address'],
+  ])('refuses %s = %p', (name, value, message) => {
+    const plan = planWith({ [name]: value });
+    expect(plan.code).not.toBe(0);
+    expect(plan.output.replace(/\s+/g, ' ')).toContain(message);
   });
 });
