@@ -14,6 +14,7 @@ import { toPolicyDocumentStatements } from '../iam/policy-statement';
 import { LAKE_PREFIXES } from '../usage-lake/lake-bucket';
 import type { UsageLake } from '../usage-lake/usage-lake';
 import { UsageTable } from './usage-table';
+import { readMeteringConfigFile } from '../../config/metering-config-file';
 
 export interface UsageAggregationProps {
   /** Prefix of every resource name (may be a Terraform variable). */
@@ -79,6 +80,8 @@ export class UsageAggregation extends Construct {
 
   constructor(scope: Construct, id: string, props: UsageAggregationProps) {
     super(scope, id);
+    // The aggregator bundles config/metering.json; an invalid one fails synth here, naming each problem.
+    readMeteringConfigFile();
     const { lake } = props;
 
     this.usageTable = new UsageTable(this, 'usage-table', {

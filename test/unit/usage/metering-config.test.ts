@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { readMeteringConfigFile } from '../../../config/metering-config-file';
 import { MeteringConfigError, parseMeteringConfig } from '../../../core/usage/metering-config';
 import { PROJECT_ROOT } from '../../../modules/project-paths';
 
@@ -48,5 +50,23 @@ describe('parseMeteringConfig', () => {
 
   it('rejects something that is not an object', () => {
     expect(() => parseMeteringConfig('dimensions')).toThrow(/\(root\)/);
+  });
+});
+
+describe('readMeteringConfigFile', () => {
+  const write = (text: string) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'metering-')), 'metering.json');
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  it('names the file and the problem for invalid JSON, a missing file and an invalid configuration', () => {
+    expect(() => readMeteringConfigFile(write('{ "dimensions": ['))).toThrow(/metering\.json[\s\S]*is not valid JSON/);
+    expect(() => readMeteringConfigFile('/nonexistent/metering.json')).toThrow(/\/nonexistent\/metering\.json[\s\S]*cannot be read: ENOENT/);
+    expect(() => readMeteringConfigFile(write('{"dimensions":[],"aggregation":{"graceSeconds":0,"lookBackHours":1,"maxHoursPerRun":1}}'))).toThrow(MeteringConfigError);
+  });
+
+  it('reads the shipped file by default', () => {
+    expect(readMeteringConfigFile().aggregation.lookBackHours).toBeGreaterThan(0);
   });
 });
