@@ -14,6 +14,8 @@ export const PENDING_INDEX = 'pending-by-hour';
  *   `asOf` (start of the run that measured it), `computedAt`, `pendingHour` while unsent, and once
  *   sent `sentAt`, `sentQuantity`, `sentMeasured`, `carriedIn` (`[{ fromHour, amount }]`: late changes
  *   of earlier hours this record carried; what an hour has carried out is derived from these);
+ *   between planning and confirmation the record waits as `pendingQuantity`, `pendingMeasured`,
+ *   `pendingCarriedIn`, `pendingAt`;
  * - hour completely aggregated: `HOUR#<yyyy-mm-ddThh>` / `AGGREGATED`, with `asOf`, `series`;
  * - aggregation cursor: `AGGREGATION` / `CURSOR`, with `lastCompleteHour`.
  */
@@ -35,7 +37,13 @@ interface UsageHourItem {
   sentQuantity?: number;
   sentMeasured?: number;
   carriedIn?: { fromHour: string; amount: number }[];
+  pendingQuantity?: number;
+  pendingMeasured?: number;
+  pendingCarriedIn?: { fromHour: string; amount: number }[];
 }
+
+const toCarried = (list: { fromHour: string; amount: number }[] | undefined) => (list ?? []).map((c) => ({ fromHour: parseHourKey(c.fromHour), amount: c.amount }));
+const fromCarried = (list: HourRecordPlan['carriedIn']) => list.map((c) => ({ fromHour: hourKey(c.fromHour), amount: c.amount }));
 
 function toStoredHour(item: UsageHourItem): StoredUsageHour {
   return {
@@ -43,11 +51,8 @@ function toStoredHour(item: UsageHourItem): StoredUsageHour {
     dimension: item.dimension,
     hour: parseHourKey(item.hour),
     measured: item.measured,
-    sent: item.sentAt === undefined ? undefined : {
-      quantity: item.sentQuantity ?? 0,
-      measured: item.sentMeasured ?? 0,
-      carriedIn: (item.carriedIn ?? []).map((c) => ({ fromHour: parseHourKey(c.fromHour), amount: c.amount })),
-    },
+    sent: item.sentAt === undefined ? undefined : { quantity: item.sentQuantity ?? 0, measured: item.sentMeasured ?? 0, carriedIn: toCarried(item.carriedIn) },
+    pending: item.sentAt !== undefined || item.pendingQuantity === undefined ? undefined : { quantity: item.pendingQuantity, measured: item.pendingMeasured ?? 0, carriedIn: toCarried(item.pendingCarriedIn) },
   };
 }
 
@@ -175,20 +180,35 @@ export class DynamoDbUsageStore implements UsageStore {
     return items.map(toStoredHour);
   }
 
+  async recordPendingSend(series: SeriesKey, plan: HourRecordPlan, at: number): Promise<HourRecordPlan> {
+    const key = { pk: seriesPk(series), sk: hourSk(plan.hour) };
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET pendingQuantity = :q, pendingMeasured = :m, pendingCarriedIn = :carried, pendingAt = :at',
+        ConditionExpression: 'attribute_not_exists(sentAt) AND attribute_not_exists(pendingQuantity) AND measured = :m',
+        ExpressionAttributeValues: { ':q': plan.quantity, ':m': plan.measured, ':carried': fromCarried(plan.carriedIn), ':at': at },
+      }));
+      return plan;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
+    const stored = item && toStoredHour(item);
+    if (stored?.pending) return { hour: plan.hour, measured: stored.pending.measured, carriedIn: stored.pending.carriedIn, quantity: stored.pending.quantity };
+    if (stored?.sent) throw new Error(`usage hour ${key.pk} ${key.sk} was already sent`);
+    throw new Error(`usage hour ${key.pk} ${key.sk} was re-measured after the record was planned; plan it again`);
+  }
+
   async markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void> {
-    // One conditional write: the record, with the late changes it carries, is sent exactly once and
-    // only with the measurement it was planned from.
+    // One conditional write: exactly the pending record becomes the sent one.
     await this.documents.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: seriesPk(series), sk: hourSk(plan.hour) },
-      UpdateExpression: 'SET sentAt = :at, sentQuantity = :q, sentMeasured = :m, carriedIn = :carried REMOVE pendingHour',
-      ConditionExpression: 'attribute_not_exists(sentAt) AND measured = :m',
-      ExpressionAttributeValues: {
-        ':at': sentAt,
-        ':q': plan.quantity,
-        ':m': plan.measured,
-        ':carried': plan.carriedIn.map((c) => ({ fromHour: hourKey(c.fromHour), amount: c.amount })),
-      },
+      UpdateExpression: 'SET sentAt = :at, sentQuantity = :q, sentMeasured = :m, carriedIn = :carried REMOVE pendingHour, pendingQuantity, pendingMeasured, pendingCarriedIn, pendingAt',
+      ConditionExpression: 'attribute_not_exists(sentAt) AND pendingQuantity = :q AND pendingMeasured = :m',
+      ExpressionAttributeValues: { ':at': sentAt, ':q': plan.quantity, ':m': plan.measured, ':carried': fromCarried(plan.carriedIn) },
     }));
   }
 

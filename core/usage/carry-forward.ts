@@ -29,17 +29,22 @@ export interface SeriesHour {
   /** The latest measured (true) quantity of the hour. */
   readonly measured: number;
   readonly sent?: SentRecord;
+  /**
+   * The record about to be sent (written before the call, so that a resend after a crash is the very
+   * same record, which Marketplace accepts again without billing it twice).
+   */
+  readonly pending?: SentRecord;
 }
 
 /**
- * How much of each hour's late change has been carried into later records already: the sum of the
- * `carriedIn` amounts that name it. Derived, never stored, so a record and what it settles are always
- * written in one atomic write.
+ * How much of each hour's late change has been carried into later records already (sent, or about to
+ * be): the sum of the `carriedIn` amounts that name it. Derived, never stored, so a record and what it
+ * settles are always written in one atomic write.
  */
 export function carriedOutByHour(series: readonly SeriesHour[]): Map<number, number> {
   const carriedOut = new Map<number, number>();
   for (const h of series) {
-    for (const carry of h.sent?.carriedIn ?? []) carriedOut.set(carry.fromHour, (carriedOut.get(carry.fromHour) ?? 0) + carry.amount);
+    for (const carry of (h.sent ?? h.pending)?.carriedIn ?? []) carriedOut.set(carry.fromHour, (carriedOut.get(carry.fromHour) ?? 0) + carry.amount);
   }
   return carriedOut;
 }
@@ -70,7 +75,8 @@ export const MAX_CARRIES_PER_RECORD = 100;
 
 /**
  * Plans the record of `hour`. Records of one series must be planned and sent one at a time, oldest
- * hour first (two records planned at once could both carry the same change).
+ * hour first (two records planned at once could both carry the same change). An hour with a pending
+ * record gets that record back unchanged.
  *
  * The record holds its measurement plus every outstanding late change of an earlier sent
  * hour. Increases are carried whole. A decrease (possible only if a measurement ever went down) is
@@ -82,6 +88,8 @@ export function planHourRecord(series: readonly SeriesHour[], hour: number, maxC
   const own = series.find((h) => h.hour === hour);
   if (own === undefined) throw new Error(`no usage hour ${new Date(hour).toISOString()} in the series`);
   if (own.sent !== undefined) throw new Error(`usage hour ${new Date(hour).toISOString()} was already sent`);
+  // A record that was about to be sent is sent again exactly as it was planned.
+  if (own.pending !== undefined) return { hour, measured: own.pending.measured, carriedIn: own.pending.carriedIn, quantity: own.pending.quantity };
   const outstanding = outstandingCarries(series, hour).slice(0, maxCarries);
   const carriedIn: CarriedAmount[] = [];
   let quantity = own.measured;

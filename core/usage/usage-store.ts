@@ -46,9 +46,14 @@ export interface UsageStore {
   /** Usage hours of one hour not yet sent, of every series. */
   unsentHours(hour: number): Promise<StoredUsageHour[]>;
   /**
-   * Marks an hour as sent with the planned quantity and the late changes it carried in, in one atomic
-   * conditional write; fails (without writing) if the hour was sent already or re-measured since the
-   * plan was made.
+   * Records the plan of an hour's record before it is sent (one conditional write: the hour is not
+   * sent, has no pending record, and still has the measurement the plan was made from). Returns the
+   * pending record in force: the one just written, or the one an earlier, interrupted send left.
+   */
+  recordPendingSend(series: SeriesKey, plan: HourRecordPlan, at: number): Promise<HourRecordPlan>;
+  /**
+   * Marks an hour as sent with its pending record (one atomic conditional write; fails without writing
+   * unless exactly that record is pending). Later changes of the hour become carries.
    */
   markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void>;
 }

@@ -139,6 +139,7 @@ describe('aggregation job', () => {
     let acme = await store.readSeries(series('acme'));
     const plan10 = planHourRecord(acme, H10);
     expect(plan10).toMatchObject({ quantity: 2, carriedIn: [] });
+    await store.recordPendingSend(series('acme'), plan10, clock);
     await store.markSent(series('acme'), plan10, clock);
 
     // Three more requests of 10:00 arrive late; the next run measures them.
@@ -152,6 +153,7 @@ describe('aggregation job', () => {
     acme = await store.readSeries(series('acme'));
     const plan11 = planHourRecord(acme, H11);
     expect(plan11).toMatchObject({ measured: 1, quantity: 4, carriedIn: [{ fromHour: H10, amount: 3 }] });
+    await store.recordPendingSend(series('acme'), plan11, clock);
     await store.markSent(series('acme'), plan11, clock);
 
     acme = await store.readSeries(series('acme'));
@@ -162,17 +164,39 @@ describe('aggregation job', () => {
     expect(acme.find((h) => h.hour === H11)?.sent?.carriedIn).toEqual([{ fromHour: H10, amount: 3 }]);
   });
 
-  it('refuses to mark an hour sent when it changed after the plan was made', async () => {
+  it('sends exactly the pending record after a crash, and carries what changed meanwhile', async () => {
+    await lake.appendAccessLogs([accessLogRow({ id: 'a1', tenant: 'acme', at: H10 + 1 }), accessLogRow({ id: 'b1', tenant: 'acme', at: H11 + 1 })]);
+    await runScheduledAggregation(deps);
+    const plan = planHourRecord(await store.readSeries(series('acme')), H10);
+    await store.recordPendingSend(series('acme'), plan, clock);
+    // …crash before the result was confirmed. Late data arrives and is measured.
+    await lake.appendAccessLogs([accessLogRow({ id: 'a2', tenant: 'acme', at: H10 + 2 })]);
+    clock += 60_000;
+    await runScheduledAggregation(deps);
+    expect(await measured('acme', H10)).toBe(2);
+
+    // The restart plans 10:00 again and gets the very same record back.
+    const again = planHourRecord(await store.readSeries(series('acme')), H10);
+    expect(again).toEqual(plan);
+    expect(await store.recordPendingSend(series('acme'), { ...again, quantity: 99 }, clock)).toEqual(plan);
+    await expect(store.markSent(series('acme'), { ...plan, quantity: 99 }, clock)).rejects.toThrow(/conditional request failed/i);
+    await store.markSent(series('acme'), again, clock);
+    await expect(store.markSent(series('acme'), again, clock)).rejects.toThrow(/conditional request failed/i);
+
+    // The late request of 10:00 rides on 11:00.
+    const next = planHourRecord(await store.readSeries(series('acme')), H11);
+    expect(next).toMatchObject({ measured: 1, quantity: 2, carriedIn: [{ fromHour: H10, amount: 1 }] });
+  });
+
+  it('refuses a pending record planned from an outdated measurement', async () => {
     await lake.appendAccessLogs([accessLogRow({ id: 'a1', tenant: 'acme', at: H10 + 1 })]);
     await runScheduledAggregation(deps);
     const plan = planHourRecord(await store.readSeries(series('acme')), H10);
     await lake.appendAccessLogs([accessLogRow({ id: 'a2', tenant: 'acme', at: H10 + 2 })]);
     clock += 60_000;
     await runScheduledAggregation(deps);
-    await expect(store.markSent(series('acme'), plan, clock)).rejects.toThrow(/conditional request failed/i);
-    await expect(store.markSent(series('acme'), planHourRecord(await store.readSeries(series('acme')), H10), clock)).resolves.toBeUndefined();
-    await expect(store.markSent(series('acme'), planHourRecord(await store.readSeries(series('acme')).then((s) => s.map((h) => ({ ...h, sent: undefined }))), H10), clock)).rejects.toThrow(/conditional request failed/i);
-    expect((await store.readSeries(series('acme')))[0].sent).toMatchObject({ quantity: 2 });
+    await expect(store.recordPendingSend(series('acme'), plan, clock)).rejects.toThrow(/re-measured after the record was planned/);
+    expect((await store.readSeries(series('acme')))[0].pending).toBeUndefined();
   });
 
   it('leaves the hours unfinished and writes nothing when the query fails, then catches up', async () => {

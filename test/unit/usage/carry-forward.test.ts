@@ -28,6 +28,16 @@ describe('planHourRecord', () => {
     expect(planHourRecord(series, H(2)).quantity).toBe(2);
   });
 
+  it('gives back a pending record unchanged, and counts what it carries as settled', () => {
+    const series: SeriesHour[] = [
+      { hour: H(0), measured: 6, sent: { quantity: 2, measured: 2, carriedIn: [] } },
+      { hour: H(1), measured: 9, pending: { quantity: 5, measured: 1, carriedIn: [{ fromHour: H(0), amount: 4 }] } },
+      { hour: H(2), measured: 1 },
+    ];
+    expect(planHourRecord(series, H(1))).toEqual({ hour: H(1), measured: 1, carriedIn: [{ fromHour: H(0), amount: 4 }], quantity: 5 });
+    expect(outstandingCarries(series)).toEqual([]);
+  });
+
   it('does not carry changes of hours after the one being sent', () => {
     const series: SeriesHour[] = [{ hour: H(0), measured: 1 }, { hour: H(1), measured: 9, sent: { quantity: 1, measured: 1, carriedIn: [] } }];
     expect(planHourRecord(series, H(0)).quantity).toBe(1);
