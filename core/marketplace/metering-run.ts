@@ -1,0 +1,134 @@
+import { planHourRecord, type HourRecordPlan } from '../usage/carry-forward';
+import { hourKey } from '../usage/hours';
+import type { SeriesKey, UsageStore } from '../usage/usage-store';
+import { listingDimensionOf, type ListingConfig } from './listing-config';
+import { MAX_QUANTITY, recordKey, type MeteringCustomer, type MeteringRecord } from './metering-records';
+import { sendMeteringRecords, type MeteringService } from './metering-sender';
+import type { RateLimiter } from './rate-limiter';
+
+/** A tenant as metering needs it: whom Marketplace bills, and whether it may be billed now. */
+export interface BillableCustomer {
+  readonly productCode: string;
+  readonly customer: MeteringCustomer;
+  /** Active or unsubscribe-pending (final usage is still due): records are sent. */
+  readonly billable: boolean;
+}
+
+/** Looks tenants up in the tenant registry. */
+export interface CustomerDirectory {
+  customerOf(tenantId: string): Promise<BillableCustomer | undefined>;
+}
+
+export interface MeteringRunDependencies {
+  readonly store: UsageStore;
+  readonly directory: CustomerDirectory;
+  readonly service: MeteringService;
+  readonly limiter: RateLimiter;
+  readonly listing: ListingConfig;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly maxAttempts?: number;
+}
+
+/** A usage hour the run left unsent, and why (all of these stay pending and visible). */
+export interface HeldBack {
+  readonly tenantId: string;
+  readonly dimension: string;
+  readonly hour: string;
+  readonly reason: 'unmapped-dimension' | 'unknown-tenant' | 'not-billable' | 'CustomerNotSubscribed' | 'rejected' | 'unsent';
+  readonly detail?: string;
+}
+
+export interface MeteringRunReport {
+  readonly hours: readonly string[];
+  readonly calls: number;
+  readonly success: number;
+  /** Already billed earlier (the hour's record existed): marked sent. */
+  readonly duplicate: number;
+  readonly quantitySent: number;
+  readonly heldBack: readonly HeldBack[];
+  /** Hours not yet completely aggregated: not sent, tried again next run. */
+  readonly notFinal: readonly string[];
+}
+
+interface Prepared {
+  readonly series: SeriesKey;
+  readonly plan: HourRecordPlan;
+  readonly record: MeteringRecord;
+}
+
+/**
+ * Sends the usage of the given hours to AWS Marketplace, exactly once: hour by hour (oldest first),
+ * each unsent usage hour of a billable tenant is planned (its measurement plus carried late changes),
+ * written as pending, sent, and marked sent only on a confirmed `Success` or `DuplicateRecord`. A crash
+ * anywhere leaves the pending record, which the next run sends again unchanged — Marketplace answers an
+ * identical record without billing it twice. Hours not completely aggregated are left for later.
+ */
+export async function runMetering(deps: MeteringRunDependencies, hours: readonly number[]): Promise<MeteringRunReport> {
+  const now = deps.now ?? Date.now;
+  const heldBack: HeldBack[] = [];
+  const notFinal: string[] = [];
+  let calls = 0;
+  let success = 0;
+  let duplicate = 0;
+  let quantitySent = 0;
+
+  for (const hour of [...hours].sort((a, b) => a - b)) {
+    if ((await deps.store.hourAggregatedAsOf(hour)) === undefined) {
+      notFinal.push(hourKey(hour));
+      continue;
+    }
+    const prepared: Prepared[] = [];
+    for (const usage of await deps.store.unsentHours(hour)) {
+      const series = { tenantId: usage.tenantId, dimension: usage.dimension };
+      const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...series, hour: hourKey(hour), reason, detail });
+      const listingDimension = listingDimensionOf(deps.listing, usage.dimension);
+      if (listingDimension === null) continue; // measured, not billed through Marketplace
+      if (listingDimension === undefined) {
+        hold('unmapped-dimension', `no listing dimension for "${usage.dimension}" in config/marketplace.json`);
+        continue;
+      }
+      const customer = await deps.directory.customerOf(usage.tenantId);
+      if (customer === undefined) {
+        hold('unknown-tenant');
+        continue;
+      }
+      if (!customer.billable) {
+        hold('not-billable');
+        continue;
+      }
+      const planned = planHourRecord(await deps.store.readSeries(series), hour);
+      if (planned.quantity > MAX_QUANTITY) {
+        hold('rejected', `quantity ${planned.quantity} exceeds Marketplace's maximum`);
+        continue;
+      }
+      const plan = await deps.store.recordPendingSend(series, planned, now());
+      prepared.push({
+        series,
+        plan,
+        record: { productCode: customer.productCode, customer: customer.customer, dimension: listingDimension, timestamp: hour, quantity: plan.quantity },
+      });
+    }
+    if (prepared.length === 0) continue;
+
+    const report = await sendMeteringRecords(deps.service, prepared.map((p) => p.record), { limiter: deps.limiter, sleep: deps.sleep, maxAttempts: deps.maxAttempts });
+    calls += report.calls;
+    for (const item of prepared) {
+      const outcome = report.outcomes.get(recordKey(item.record));
+      const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...item.series, hour: hourKey(hour), reason, detail });
+      if (outcome?.status === 'Success' || outcome?.status === 'DuplicateRecord') {
+        await deps.store.markSent(item.series, item.plan, now());
+        if (outcome.status === 'Success') success += 1;
+        else duplicate += 1;
+        quantitySent += item.plan.quantity;
+      } else if (outcome?.status === 'CustomerNotSubscribed') {
+        hold('CustomerNotSubscribed');
+      } else if (outcome?.status === 'Rejected') {
+        hold('rejected', outcome.reason);
+      } else {
+        hold('unsent', outcome?.status === 'Unsent' ? outcome.reason : 'no outcome');
+      }
+    }
+  }
+  return { hours: hours.map(hourKey), calls, success, duplicate, quantitySent, heldBack, notFinal };
+}
