@@ -39,6 +39,9 @@ export type LakeRow = Record<string, DuckDBValue>;
  * same SQL files that run on Athena run here.
  */
 export class DuckDbLake {
+  /** Queries run one at a time: each scopes the shared views to its own hours first. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly root: string,
     private readonly connection: DuckDBConnection,
@@ -99,9 +102,13 @@ export class DuckDbLake {
    * With `hours`, the tables show only the partitions of that request-time range.
    */
   async query(sql: string, parameters: readonly string[] = [], hours?: { start: number; end: number }): Promise<LakeRow[]> {
-    await this.refreshViews(hours);
-    const reader = await this.connection.runAndReadAll(sql, [...parameters]);
-    return reader.getRowObjects() as LakeRow[];
+    const run = this.queue.then(async () => {
+      await this.refreshViews(hours);
+      const reader = await this.connection.runAndReadAll(sql, [...parameters]);
+      return reader.getRowObjects() as LakeRow[];
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Closes the connection. */

@@ -17,6 +17,8 @@ export interface AggregationDependencies {
   readonly now?: () => number;
   /** Usage-hour writes in flight at once. @default 16 */
   readonly writeConcurrency?: number;
+  /** Hours read by one query; a longer window is done chunk by chunk, oldest first. @default 24 */
+  readonly hoursPerQuery?: number;
 }
 
 export interface AggregationReport {
@@ -43,7 +45,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
 
 /**
  * Aggregates the hours of `window` (both ends included) from the lake into the usage store: one query
- * for the whole window, then, hour by hour, a conditional write per tenant and dimension and, once all
+ * per chunk of `hoursPerQuery` hours, then, hour by hour, a conditional write per tenant and dimension and, once all
  * of an hour's writes succeeded, the hour's "aggregated" mark. A query failure writes nothing; a write
  * failure leaves that hour unmarked — either way the next run does the hour again, and since every
  * write is conditional, doing an hour twice (or in two concurrent runs) changes nothing.
@@ -51,22 +53,30 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
 export async function aggregateWindow(deps: AggregationDependencies, window: AggregationWindow): Promise<AggregationReport> {
   const now = deps.now ?? Date.now;
   const asOf = now();
-  const { groups, bytesScanned } = await queryRequestGroups(deps.engine, deps.requestGroupsSql, { start: window.firstHour, end: window.lastHour + HOUR_MS });
-  const measurements = measureRequestGroups(groups, deps.config.dimensions);
-
-  const byHour = new Map<number, Measurement[]>();
-  for (const m of measurements) {
-    const list = byHour.get(m.hour) ?? [];
-    list.push(m);
-    byHour.set(m.hour, list);
-  }
   const outcomes: Record<RecordOutcome, number> = { created: 0, updated: 0, unchanged: 0, stale: 0 };
-  for (const hour of hoursFrom(window.firstHour, window.lastHour)) {
-    const hourMeasurements = byHour.get(hour) ?? [];
-    await forEachLimited(hourMeasurements, deps.writeConcurrency ?? 16, async (m) => {
-      outcomes[await deps.store.recordMeasurement(m, asOf, now())] += 1;
-    });
-    await deps.store.markHourAggregated(hour, asOf, hourMeasurements.length);
+  let measurementCount = 0;
+  let bytesScanned: number | undefined;
+  const chunkHours = deps.hoursPerQuery ?? 24;
+  // Chunk by chunk, so memory stays bounded and the hours already done stay done if a later chunk fails.
+  for (let chunkStart = window.firstHour; chunkStart <= window.lastHour; chunkStart += chunkHours * HOUR_MS) {
+    const chunkEnd = Math.min(window.lastHour, chunkStart + (chunkHours - 1) * HOUR_MS);
+    const result = await queryRequestGroups(deps.engine, deps.requestGroupsSql, { start: chunkStart, end: chunkEnd + HOUR_MS });
+    if (result.bytesScanned !== undefined) bytesScanned = (bytesScanned ?? 0) + result.bytesScanned;
+    const measurements = measureRequestGroups(result.groups, deps.config.dimensions);
+    measurementCount += measurements.length;
+    const byHour = new Map<number, Measurement[]>();
+    for (const m of measurements) {
+      const list = byHour.get(m.hour) ?? [];
+      list.push(m);
+      byHour.set(m.hour, list);
+    }
+    for (const hour of hoursFrom(chunkStart, chunkEnd)) {
+      const hourMeasurements = byHour.get(hour) ?? [];
+      await forEachLimited(hourMeasurements, deps.writeConcurrency ?? 16, async (m) => {
+        outcomes[await deps.store.recordMeasurement(m, asOf, now())] += 1;
+      });
+      await deps.store.markHourAggregated(hour, asOf, hourMeasurements.length);
+    }
   }
   return {
     firstHour: hourKey(window.firstHour),
@@ -74,7 +84,7 @@ export async function aggregateWindow(deps: AggregationDependencies, window: Agg
     asOf,
     engine: deps.engine.name,
     bytesScanned,
-    measurements: measurements.length,
+    measurements: measurementCount,
     outcomes,
   };
 }

@@ -7,7 +7,7 @@ import { AthenaUsageEngine } from '../../adapters/athena/athena-usage-engine';
 import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
 import meteringConfigJson from '../../config/metering.json';
 import { aggregateWindow, runScheduledAggregation, type AggregationDependencies } from '../../core/usage/aggregation-job';
-import { parseHourKey } from '../../core/usage/hours';
+import { HOUR_MS, parseHourKey } from '../../core/usage/hours';
 import { parseMeteringConfig } from '../../core/usage/metering-config';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
 import { requiredEnvironment } from '../commons/environment';
@@ -50,9 +50,14 @@ export async function handler(event: AggregatorEvent | null, context?: Context) 
   return report ?? { skipped: true };
 }
 
+/** Most hours one backfill invocation may cover (a month). */
+const MAX_BACKFILL_HOURS = 744;
+
 function backfillWindow(event: AggregatorEvent | null) {
   if (typeof event?.from !== 'string' || typeof event?.to !== 'string') throw new Error('a backfill needs both "from" and "to" hours (yyyy-mm-ddThh)');
   const window = { firstHour: parseHourKey(event.from), lastHour: parseHourKey(event.to) };
   if (window.lastHour < window.firstHour) throw new Error('"to" must not be before "from"');
+  if (window.lastHour + HOUR_MS > Date.now()) throw new Error('"to" must be an hour that has ended (an open hour would be marked aggregated with partial data)');
+  if ((window.lastHour - window.firstHour) / HOUR_MS + 1 > MAX_BACKFILL_HOURS) throw new Error(`a backfill covers at most ${MAX_BACKFILL_HOURS} hours per invocation`);
   return window;
 }

@@ -116,6 +116,17 @@ describe('aggregation job', () => {
     expect(await measured('acme', H10)).toBe(2);
   });
 
+  it('reads a long window chunk by chunk, with the same result', async () => {
+    await lake.appendAccessLogs([accessLogRow({ id: 'a', tenant: 'acme', at: H10 + 1 }), accessLogRow({ id: 'b', tenant: 'acme', at: H11 + 1 }), accessLogRow({ id: 'c', tenant: 'acme', at: H11 + 2 })]);
+    const ranges: number[] = [];
+    const counting: UsageQueryEngine = { name: 'duckdb', query: (q) => { ranges.push((q.timeRange.end - q.timeRange.start) / HOUR_MS); return deps.engine.query(q); } };
+    const report = await aggregateWindow({ ...deps, engine: counting, hoursPerQuery: 2 }, { firstHour: H10 - 2 * HOUR_MS, lastHour: H11 });
+    expect(ranges).toEqual([2, 2]);
+    expect(report.measurements).toBe(4);
+    expect(await measured('acme', H10)).toBe(1);
+    expect(await measured('acme', H11)).toBe(2);
+  });
+
   it('never lets an older run overwrite a newer one', async () => {
     await lake.appendAccessLogs([accessLogRow({ id: 'a1', tenant: 'acme', at: H10 + 1 })]);
     const early = clock;

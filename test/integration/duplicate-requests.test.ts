@@ -114,3 +114,23 @@ describe('duplicated deliveries are billed once', () => {
     expect(fs.readdirSync(path.join(root, 'access_logs')).sort()).toEqual(['hour=2026-11-23-10', 'hour=2026-11-23-11']);
   });
 });
+
+describe('the local lake under concurrent queries', () => {
+  it('answers each query for its own hours when queries overlap', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lake-'));
+    const lake = await DuckDbLake.open(root);
+    try {
+      await lake.appendAccessLogs(deliver([accessLogRecord({ id: 'h10', tenant: 'acme', at: HOUR + 1 }), accessLogRecord({ id: 'h11', tenant: 'acme', at: HOUR + 3600_000 + 1 }), accessLogRecord({ id: 'h11b', tenant: 'acme', at: HOUR + 3600_000 + 2 })]));
+      const engine = new DuckDbUsageEngine(lake);
+      const [ten, eleven] = await Promise.all([
+        queryRequestGroups(engine, REQUEST_GROUPS, { start: HOUR, end: HOUR + 3600_000 }),
+        queryRequestGroups(engine, REQUEST_GROUPS, { start: HOUR + 3600_000, end: HOUR + 7200_000 }),
+      ]);
+      expect(ten.groups.map((g) => g.requests)).toEqual([1]);
+      expect(eleven.groups.map((g) => g.requests)).toEqual([2]);
+    } finally {
+      lake.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -70,3 +70,12 @@ describe('usage-aggregator handler', () => {
     await expect(handler({ from: '2026-11-23T10', to: '2026-11-23T09' })).rejects.toThrow(/"to" must not be before "from"/);
   });
 });
+
+describe('usage-aggregator backfill limits', () => {
+  it('refuses an hour that has not ended, and more than a month at once', async () => {
+    const handler = loadHandler(ENV);
+    const open = new Date(Date.now()).toISOString().slice(0, 13);
+    await expect(handler({ from: open, to: open })).rejects.toThrow(/an hour that has ended/);
+    await expect(handler({ from: '2025-01-01T00', to: '2025-03-01T00' })).rejects.toThrow(/at most 744 hours/);
+  });
+});
