@@ -1,5 +1,5 @@
 import { planHourRecord, type HourRecordPlan } from '../usage/carry-forward';
-import { hourKey } from '../usage/hours';
+import { HOUR_MS, hourKey } from '../usage/hours';
 import type { SeriesKey, UsageStore } from '../usage/usage-store';
 import { listingDimensionOf, type ListingConfig } from './listing-config';
 import { MAX_QUANTITY, recordKey, type MeteringCustomer, type MeteringRecord } from './metering-records';
@@ -12,6 +12,8 @@ export interface BillableCustomer {
   readonly customer: MeteringCustomer;
   /** Active or unsubscribe-pending (final usage is still due): records are sent. */
   readonly billable: boolean;
+  /** When the subscription started (epoch ms): Marketplace refuses records stamped earlier. */
+  readonly subscribedAt?: number;
 }
 
 /** Looks tenants up in the tenant registry. */
@@ -35,7 +37,7 @@ export interface HeldBack {
   readonly tenantId: string;
   readonly dimension: string;
   readonly hour: string;
-  readonly reason: 'unmapped-dimension' | 'unknown-tenant' | 'not-billable' | 'CustomerNotSubscribed' | 'rejected' | 'unsent';
+  readonly reason: 'unmapped-dimension' | 'unknown-tenant' | 'not-billable' | 'before-subscription' | 'CustomerNotSubscribed' | 'rejected' | 'unsent';
   readonly detail?: string;
 }
 
@@ -97,6 +99,10 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
         hold('not-billable');
         continue;
       }
+      if (customer.subscribedAt !== undefined && customer.subscribedAt >= hour + HOUR_MS) {
+        hold('before-subscription', 'usage of an hour before the subscription started');
+        continue;
+      }
       const planned = planHourRecord(await deps.store.readSeries(series), hour);
       if (planned.quantity > MAX_QUANTITY) {
         hold('rejected', `quantity ${planned.quantity} exceeds Marketplace's maximum`);
@@ -106,7 +112,8 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       prepared.push({
         series,
         plan,
-        record: { productCode: customer.productCode, customer: customer.customer, dimension: listingDimension, timestamp: hour, quantity: plan.quantity },
+        // Stamped with its usage hour; in the hour the subscription started, not before that moment.
+        record: { productCode: customer.productCode, customer: customer.customer, dimension: listingDimension, timestamp: Math.max(hour, customer.subscribedAt ?? hour), quantity: plan.quantity },
       });
     }
     if (prepared.length === 0) continue;
@@ -117,7 +124,7 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       const outcome = report.outcomes.get(recordKey(item.record));
       const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...item.series, hour: hourKey(hour), reason, detail });
       if (outcome?.status === 'Success' || outcome?.status === 'DuplicateRecord') {
-        await deps.store.markSent(item.series, item.plan, now());
+        await markSentOnce(deps.store, item.series, item.plan, now());
         if (outcome.status === 'Success') success += 1;
         else duplicate += 1;
         quantitySent += item.plan.quantity;
@@ -131,4 +138,18 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
     }
   }
   return { hours: hours.map(hourKey), calls, success, duplicate, quantitySent, heldBack, notFinal };
+}
+
+/**
+ * Marks a confirmed record sent. If a concurrent run confirmed and marked the very same record first,
+ * that is success too; anything else is an error.
+ */
+async function markSentOnce(store: UsageStore, series: SeriesKey, plan: HourRecordPlan, at: number): Promise<void> {
+  try {
+    await store.markSent(series, plan, at);
+  } catch (error) {
+    const hour = (await store.readSeries(series)).find((h) => h.hour === plan.hour);
+    if (hour?.sent?.quantity === plan.quantity && hour.sent.measured === plan.measured) return;
+    throw error;
+  }
 }
