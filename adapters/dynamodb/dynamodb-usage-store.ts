@@ -212,6 +212,40 @@ export class DynamoDbUsageStore implements UsageStore {
     }));
   }
 
+  async clearPending(series: SeriesKey, plan: HourRecordPlan): Promise<void> {
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: seriesPk(series), sk: hourSk(plan.hour) },
+        UpdateExpression: 'REMOVE pendingQuantity, pendingMeasured, pendingCarriedIn, pendingAt',
+        ConditionExpression: 'attribute_not_exists(sentAt) AND pendingQuantity = :q',
+        ExpressionAttributeValues: { ':q': plan.quantity },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // already sent or cleared by another run
+    }
+  }
+
+  async closeUnsendable(series: SeriesKey, hour: number, at: number): Promise<void> {
+    const key = { pk: seriesPk(series), sk: hourSk(hour) };
+    const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
+    if (item === undefined || item.sentAt !== undefined) return;
+    const pending = item.pendingQuantity !== undefined;
+    await this.documents.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: 'SET sentAt = :at, sentQuantity = :q, sentMeasured = :m, carriedIn = :carried, closedUnsent = :true REMOVE pendingHour, pendingQuantity, pendingMeasured, pendingCarriedIn, pendingAt',
+      ConditionExpression: pending ? 'attribute_not_exists(sentAt) AND pendingQuantity = :q' : 'attribute_not_exists(sentAt) AND attribute_not_exists(pendingQuantity)',
+      ExpressionAttributeValues: {
+        ':at': at,
+        ':q': pending ? item.pendingQuantity : 0,
+        ':m': pending ? item.pendingMeasured : 0,
+        ':carried': pending ? item.pendingCarriedIn : [],
+        ':true': true,
+      },
+    }));
+  }
+
   private async queryAll(input: QueryCommandInput): Promise<UsageHourItem[]> {
     const items: UsageHourItem[] = [];
     let startKey: Record<string, unknown> | undefined;

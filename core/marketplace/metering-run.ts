@@ -3,7 +3,7 @@ import { HOUR_MS, hourKey } from '../usage/hours';
 import type { SeriesKey, UsageStore } from '../usage/usage-store';
 import { listingDimensionOf, type ListingConfig } from './listing-config';
 import { MAX_QUANTITY, recordKey, type MeteringCustomer, type MeteringRecord } from './metering-records';
-import { sendMeteringRecords, type MeteringService } from './metering-sender';
+import { MeteringCallError, sendMeteringRecords, type MeteringService } from './metering-sender';
 import type { RateLimiter } from './rate-limiter';
 
 /** A tenant as metering needs it: whom Marketplace bills, and whether it may be billed now. */
@@ -51,6 +51,8 @@ export interface MeteringRunReport {
   readonly heldBack: readonly HeldBack[];
   /** Hours not yet completely aggregated: not sent, tried again next run. */
   readonly notFinal: readonly string[];
+  /** Usage hours too old to send, closed so that their usage rides on the next record. */
+  readonly closedUnsendable: number;
 }
 
 interface Prepared {
@@ -65,9 +67,19 @@ interface Prepared {
  * written as pending, sent, and marked sent only on a confirmed `Success` or `DuplicateRecord`. A crash
  * anywhere leaves the pending record, which the next run sends again unchanged — Marketplace answers an
  * identical record without billing it twice. Hours not completely aggregated are left for later.
+ * `tooOldHours` (hours Marketplace no longer accepts) are closed without a record of their own, so that
+ * whatever they measured is carried into the next record of the same tenant and dimension.
  */
-export async function runMetering(deps: MeteringRunDependencies, hours: readonly number[]): Promise<MeteringRunReport> {
+export async function runMetering(deps: MeteringRunDependencies, hours: readonly number[], tooOldHours: readonly number[] = []): Promise<MeteringRunReport> {
   const now = deps.now ?? Date.now;
+  // Hours Marketplace no longer accepts are closed first: their usage is carried into the next record.
+  let closedUnsendable = 0;
+  for (const hour of tooOldHours) {
+    for (const usage of await deps.store.unsentHours(hour)) {
+      await deps.store.closeUnsendable({ tenantId: usage.tenantId, dimension: usage.dimension }, hour, now());
+      closedUnsendable += 1;
+    }
+  }
   const heldBack: HeldBack[] = [];
   const notFinal: string[] = [];
   let calls = 0;
@@ -118,7 +130,14 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
     }
     if (prepared.length === 0) continue;
 
-    const report = await sendMeteringRecords(deps.service, prepared.map((p) => p.record), { limiter: deps.limiter, sleep: deps.sleep, maxAttempts: deps.maxAttempts });
+    let report;
+    try {
+      report = await sendMeteringRecords(deps.service, prepared.map((p) => p.record), { limiter: deps.limiter, sleep: deps.sleep, maxAttempts: deps.maxAttempts });
+    } catch (error) {
+      // A fatal refusal (API disabled, unknown product, no permission) billed nothing: plan afresh next time.
+      if (error instanceof MeteringCallError) for (const item of prepared) await deps.store.clearPending(item.series, item.plan);
+      throw error;
+    }
     calls += report.calls;
     for (const item of prepared) {
       const outcome = report.outcomes.get(recordKey(item.record));
@@ -131,13 +150,14 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       } else if (outcome?.status === 'CustomerNotSubscribed') {
         hold('CustomerNotSubscribed');
       } else if (outcome?.status === 'Rejected') {
+        await deps.store.clearPending(item.series, item.plan); // refused, so certainly not billed
         hold('rejected', outcome.reason);
       } else {
         hold('unsent', outcome?.status === 'Unsent' ? outcome.reason : 'no outcome');
       }
     }
   }
-  return { hours: hours.map(hourKey), calls, success, duplicate, quantitySent, heldBack, notFinal };
+  return { hours: hours.map(hourKey), calls, success, duplicate, quantitySent, heldBack, notFinal, closedUnsendable };
 }
 
 /**

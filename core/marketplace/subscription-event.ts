@@ -23,9 +23,10 @@
  * | EventBridge `Purchase Agreement Ended - …`, status CANCELLED / EXPIRED / TERMINATED / ARCHIVED (or none) | `unsubscribe_pending` |
  * | EventBridge `Purchase Agreement Ended - …`, status RENEWED / REPLACED / SUPERSEDED / ROLLED_BACK | `agreement_replaced` |
  *
- * Decisions: `License Updated` is the subscription confirmation of the current scheme (it is the only
- * event with the licence metering needs, and it says the buyer's entitlement changed), so it maps to
- * `subscribed`; the lifecycle also asks for the entitlements to be read again. `Purchase Agreement
+ * Decisions: the licence events are documented for the manufacturer only; a `- Proposer` variant
+ * would be read the same way. `License Updated` is the subscription confirmation of the current
+ * scheme (it is the only event with the licence metering needs, and it says the buyer's entitlement
+ * changed), so it maps to `subscribed`; the lifecycle also asks for the entitlements to be read again. `Purchase Agreement
  * Ended` opens the one-hour final-usage window and `License Deprovisioned` closes it
  * (saas-eventbridge-integration.html, "Report final usage before license is deprovisioned"), the same
  * meaning as `unsubscribe-pending` / `unsubscribe-success`. An agreement that ended because it was

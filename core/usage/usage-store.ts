@@ -56,4 +56,12 @@ export interface UsageStore {
    * unless exactly that record is pending). Later changes of the hour become carries.
    */
   markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void>;
+  /** Drops a pending record Marketplace certainly did not bill (the call was refused), so it can be planned again. */
+  clearPending(series: SeriesKey, plan: HourRecordPlan): Promise<void>;
+  /**
+   * Closes an hour that can no longer be sent (Marketplace refuses records older than a few hours): it
+   * is recorded as sent with nothing of its own, so its whole measurement is carried into the next
+   * record. A pending record is taken as sent — it may have been billed, and nothing is billed twice.
+   */
+  closeUnsendable(series: SeriesKey, hour: number, at: number): Promise<void>;
 }

@@ -162,6 +162,19 @@ describe('Marketplace metering', () => {
     expect(billed()).toBe(8);
   });
 
+  it('closes an hour it could not send in time and bills its usage with the next hour', async () => {
+    await lake.appendAccessLogs([...requests('acme', H10, 3), ...requests('acme', H11, 1)]);
+    await runScheduledAggregation(aggregation);
+    simulator.faults.set({ apiDisabled: true });
+    await expect(runMetering(metering, [H10])).rejects.toThrow(/DisabledApi/);
+    simulator.faults.clear();
+    // Much later 10:00 is too old to send: it is closed, and 11:00 carries its 3 requests.
+    const report = await runMetering(metering, [H11], [H10]);
+    expect(report).toMatchObject({ closedUnsendable: 2, success: 1 });
+    expect(billedFor(H10)).toEqual([]);
+    expect(billedFor(H11)).toEqual([{ customer: 'cust-acme', quantity: 4 }]);
+  });
+
   it('bills once when two metering runs overlap', async () => {
     await lake.appendAccessLogs([...requests('acme', H10, 2), ...requests('globex', H10, 2)]);
     await runScheduledAggregation(aggregation);
