@@ -11,8 +11,6 @@ export const listingConfigSchema = z
   .object({
     productCode: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be the listing\'s product code'),
     dimensions: z.record(z.string(), z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/, 'must be a listing dimension API name').nullable()),
-    /** Send a zero-quantity record for hours without usage of active customers (recommended by AWS). */
-    heartbeats: z.boolean().default(true),
   })
   .strict();
 
