@@ -56,7 +56,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
           ExpressionAttributeValues: { ':id': tenant.tenantId },
         }));
       } catch (error) {
-        if (isConditionFailure(error)) throw new Error(`identity key ${key} already belongs to another tenant`);
+        if (isConditionFailure(error)) throw new Error(`identity key ${key} already belongs to another tenant`, { cause: error });
         throw error;
       }
     }
@@ -69,7 +69,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
         ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
       }));
     } catch (error) {
-      if (isConditionFailure(error)) throw new TenantVersionConflict(tenant.tenantId);
+      if (isConditionFailure(error)) throw new TenantVersionConflict(tenant.tenantId, { cause: error });
       throw error;
     }
     return version;

@@ -9,8 +9,8 @@ export interface VersionedTenant {
 
 /** Saving lost a race: the tenant changed since it was read. Read it again and re-apply. */
 export class TenantVersionConflict extends Error {
-  constructor(tenantId: string) {
-    super(`tenant ${tenantId} changed since it was read`);
+  constructor(tenantId: string, options?: ErrorOptions) {
+    super(`tenant ${tenantId} changed since it was read`, options);
     this.name = 'TenantVersionConflict';
   }
 }
