@@ -1,12 +1,13 @@
 import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { identityMatches, lookupKeys, type EventIdentity } from '../../core/marketplace/identity';
 import type { Tenant } from '../../core/marketplace/tenant';
-import { TenantVersionConflict, type TenantRegistry, type VersionedTenant } from '../../core/marketplace/tenant-registry';
+import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../core/marketplace/tenant-registry';
 
 /**
  * Item layout of the tenant table (hash key `pk`, range key `sk`):
- * - tenant: `TENANT#<id>` / `TENANT`, with `tenant` (the whole tenant) and `version`;
+ * - tenant: `TENANT#<id>` / `TENANT`, with `tenant` (the whole tenant), `version` and `outbox` (events
+ *   for the control plane written with the change that caused them, removed once published);
  * - identity lookup: `LOOKUP#<identity key>` / `LOOKUP`, with `tenantId` — one per key of the tenant's
  *   identity (customer identifier, licence, agreement), written before the tenant so that a crash in
  *   between leaves at most a lookup that points to nothing yet.
@@ -33,7 +34,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
 
   async get(tenantId: string): Promise<VersionedTenant | undefined> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `TENANT#${tenantId}`, sk: 'TENANT' }, ConsistentRead: true }));
-    return Item === undefined ? undefined : { tenant: Item.tenant as Tenant, version: Item.version as number };
+    return Item === undefined ? undefined : { tenant: Item.tenant as Tenant, version: Item.version as number, outbox: (Item.outbox as OutboxEvent[] | undefined) ?? [] };
   }
 
   async findByIdentity(identity: EventIdentity): Promise<VersionedTenant | undefined> {
@@ -46,7 +47,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
     return undefined;
   }
 
-  async save(tenant: Tenant, expectedVersion: number | undefined): Promise<number> {
+  async save(tenant: Tenant, expectedVersion: number | undefined, outbox: readonly OutboxEvent[] = []): Promise<number> {
     for (const key of lookupKeys(tenant.identity)) {
       try {
         await this.documents.send(new PutCommand({
@@ -64,7 +65,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
     try {
       await this.documents.send(new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `TENANT#${tenant.tenantId}`, sk: 'TENANT', tenant, version, state: tenant.state },
+        Item: { pk: `TENANT#${tenant.tenantId}`, sk: 'TENANT', tenant, version, state: tenant.state, ...(outbox.length > 0 ? { outbox } : {}) },
         ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
         ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
       }));
@@ -73,5 +74,21 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
       throw error;
     }
     return version;
+  }
+
+  async clearOutbox(tenantId: string, version: number): Promise<boolean> {
+    try {
+      await this.documents.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `TENANT#${tenantId}`, sk: 'TENANT' },
+        UpdateExpression: 'REMOVE outbox',
+        ConditionExpression: 'version = :v',
+        ExpressionAttributeValues: { ':v': version },
+      }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false; // changed meanwhile: the newer save carried the outbox on
+      throw error;
+    }
   }
 }

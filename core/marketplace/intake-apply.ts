@@ -47,6 +47,7 @@ import type { Effect, PublishedDetailType } from './subscription-effects';
 import { appliedEventKey, type SubscriptionEvent, type SubscriptionEventKind } from './subscription-event';
 import { applySubscriptionEvent } from './subscription-lifecycle';
 import type { TenantState } from './tenant';
+import { flushOutbox } from './outbox';
 import { TenantVersionConflict, type TenantRegistry, type VersionedTenant } from './tenant-registry';
 
 /** How many times a save that lost a race is retried (each time after reading the tenant again). */
@@ -113,10 +114,12 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
     if (deferred !== undefined) throw new DeferNotification(deferred.reason, eventKey);
 
     const changed = tenant !== undefined && tenant !== current?.tenant;
+    const events = effects.flatMap((effect): ControlPlaneEvent[] => (effect.type === 'publish' ? [{ detailType: effect.detailType, detail: effect.detail }] : []));
     let version: number | undefined;
     if (changed) {
       try {
-        version = await registry.save(tenant, current?.version);
+        // The events go into the tenant's outbox in the same write as the change that causes them.
+        version = await registry.save(tenant, current?.version, [...(current?.outbox ?? []), ...events]);
       } catch (error) {
         if (isVersionConflict(error) && conflicts < MAX_CONFLICT_RETRIES) {
           log.info('tenant changed while applying a notification; reading it again', { eventKey, tenantId: tenant.tenantId, conflicts: conflicts + 1 });
@@ -127,14 +130,15 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
     }
 
     const tenantId = tenant?.tenantId ?? current?.tenant.tenantId;
-    const events = effects.flatMap((effect): ControlPlaneEvent[] => (effect.type === 'publish' ? [{ detailType: effect.detailType, detail: effect.detail }] : []));
-    if (events.length > 0) {
-      try {
-        await publisher.publish(events);
-      } catch (error) {
-        await undoSave(registry, current, version, log, { eventKey, tenantId, unpublished: events.map((e) => e.detailType) });
-        throw error;
-      }
+    // Publishes this change's events and any an earlier delivery saved but could not publish. If
+    // publishing fails they stay in the outbox, and the redelivery of this notification publishes them.
+    let published: string[] = [];
+    if (tenantId !== undefined) {
+      published = await flushOutbox(registry, tenantId, publisher);
+    }
+    if (!changed && events.length > 0) {
+      await publisher.publish(events);
+      published = [...published, ...events.map((e) => e.detailType)];
     }
     for (const effect of effects) logEffect(log, effect, { eventKey, kind: event.kind, tenantId });
 
@@ -146,7 +150,7 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
       ...(tenant === undefined ? {} : { state: tenant.state }),
       saved: changed,
       ...(version === undefined ? {} : { version }),
-      published: events.map((e) => e.detailType),
+      published: published as PublishedDetailType[],
       effects: effects.map((effect) => effect.type),
       conflicts,
     };
@@ -161,23 +165,6 @@ async function readTenant(registry: TenantRegistry, identity: EventIdentity): Pr
 }
 
 /** Writes back the tenant as it was read, so that the redelivered notification applies (and publishes) again. */
-async function undoSave(registry: TenantRegistry, before: VersionedTenant | undefined, savedVersion: number | undefined, log: IntakeLog, context: Record<string, unknown>): Promise<void> {
-  if (savedVersion === undefined) {
-    log.warn('publishing failed; the notification changed nothing, so its redelivery publishes again', context);
-    return;
-  }
-  if (before === undefined) {
-    // The lifecycle publishes nothing for a tenant a notification creates; kept for completeness.
-    log.error('publishing failed for a tenant just created: these events are lost', context);
-    return;
-  }
-  try {
-    await registry.save(before.tenant, savedVersion);
-    log.warn('publishing failed; the tenant change was undone so that the redelivered notification publishes again', context);
-  } catch (error) {
-    log.error('publishing failed and the tenant change could not be undone: the control plane missed these events', { ...context, undoError: errorName(error) });
-  }
-}
 
 function logEffect(log: IntakeLog, effect: Effect, context: { eventKey: string; kind: SubscriptionEventKind; tenantId: string | undefined }): void {
   switch (effect.type) {

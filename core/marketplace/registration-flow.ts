@@ -16,11 +16,12 @@
  *    and saved, its `publish` effects sent to the control plane, the token marked completed → 200.
  * 3. `GET`: how to start from AWS Marketplace (200); other methods: 405.
  *
- * Order after consuming the session: save → publish → mark the token completed. A publish failure
+ * Order after consuming the session: save (with the events in the tenant's outbox) → publish the
+ * outbox → mark the token completed. A publish failure
  * answers 502 and leaves the token pending, so the buyer can come back from Marketplace; the failure
- * is logged with the tenant id and the unpublished detail-types (the tenant is saved, and registering
- * the same details again publishes nothing: an outbox would close that gap). A failure to mark the
- * token is logged and does not fail the registration.
+ * is logged with the tenant id and the unpublished detail-types, which stay in the outbox until the
+ * next attempt or notification of that tenant publishes them. A failure to mark the token is logged
+ * and does not fail the registration.
  *
  * Logs carry the outcome, a session fingerprint and the tenant id — never the token, the session id
  * or contact details.
@@ -31,7 +32,6 @@ import { EMPTY_CONTACT_VALUES, parseRegistrationPost, validateContactValues, typ
 import { pageResponse, type PageOptions } from './registration-html';
 import {
   RegistrationTokenError,
-  type ControlPlaneEvent,
   type CustomerResolver,
   type EventPublisher,
   type RegistrationLog,
@@ -42,6 +42,7 @@ import { saveRegistration } from './registration-save';
 import { hashToken, isSessionId, newSessionId, SESSION_TTL_MS, sessionFingerprint, TOKEN_RECORD_TTL_MS, TOKEN_REUSE_WINDOW_MS } from './registration-session';
 import type { RegistrationPage, RegistrationResponse } from './registration-views';
 import type { TenantRegistry } from './tenant-registry';
+import { flushOutbox } from './outbox';
 
 /** An HTTP request to the registration page. */
 export interface RegistrationRequest extends RawBody {
@@ -163,20 +164,19 @@ export function createRegistrationFlow(ports: RegistrationFlowPorts, options: Re
     if ((await step('find_token', () => sessions.findToken(consumed.tokenHash)))?.status === 'completed') return alreadyUsed(session);
     const at = now();
     const { tenant, saved, effects } = await step('save_tenant', () => saveRegistration(registry, consumed.identity, validation.registration, at), { session });
-    const events: ControlPlaneEvent[] = [];
     for (const effect of effects) {
-      if (effect.type === 'publish') events.push({ detailType: effect.detailType, detail: effect.detail });
-      else log.info('effect not carried out by the registration page', { tenantId: tenant.tenantId, effect: effect.type });
+      if (effect.type !== 'publish') log.info('effect not carried out by the registration page', { tenantId: tenant.tenantId, effect: effect.type });
     }
-    if (events.length > 0) {
-      await step('publish', () => publisher.publish(events), { tenantId: tenant.tenantId, unpublished: events.map((e) => e.detailType) });
-    }
+    // The events were saved in the tenant's outbox with the registration; publish them (and any an
+    // earlier attempt left). On failure they stay there for the next attempt or notification.
+    const outbox = (await registry.get(tenant.tenantId))?.outbox.map((event) => event.detailType) ?? [];
+    const published = await step('publish', () => flushOutbox(registry, tenant.tenantId, publisher), { tenantId: tenant.tenantId, unpublished: outbox });
     try {
       await sessions.completeToken(consumed.tokenHash, tenant.tenantId, at, at + TOKEN_RECORD_TTL_MS);
     } catch (error) {
       log.warn('registration token not marked completed', { tenantId: tenant.tenantId, session, ...errorAttributes('complete_token', error) });
     }
-    log.info('tenant registered', { outcome: 'registered', session, tenantId: tenant.tenantId, state: tenant.state, saved, published: events.map((e) => e.detailType) });
+    log.info('tenant registered', { outcome: 'registered', session, tenantId: tenant.tenantId, state: tenant.state, saved, published });
     return { kind: 'success', tenantId: tenant.tenantId, state: tenant.state, companyName: validation.registration.companyName, contactEmail: validation.registration.contactEmail };
   }
 

@@ -28,7 +28,9 @@ export async function saveRegistration(registry: TenantRegistry, identity: Marke
     if (tenant === undefined) throw new Error('registerTenant returned no tenant');
     if (existing !== undefined && tenant === existing.tenant) return { tenant, saved: false, effects };
     try {
-      await registry.save(tenant, existing?.version);
+      // The events of the change are saved with it (outbox), after any an earlier attempt left.
+      const events = effects.flatMap((effect) => (effect.type === 'publish' ? [{ detailType: effect.detailType, detail: effect.detail }] : []));
+      await registry.save(tenant, existing?.version, [...(existing?.outbox ?? []), ...events]);
       return { tenant, saved: true, effects };
     } catch (error) {
       if (!(error instanceof TenantVersionConflict) || attempt >= SAVE_RETRIES) throw error;

@@ -13,7 +13,7 @@ import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/r
 import { DETAIL_TYPES } from '../../core/marketplace/subscription-effects';
 import { registerTenant } from '../../core/marketplace/subscription-lifecycle';
 import { registrationSchema, type Tenant } from '../../core/marketplace/tenant';
-import { TenantVersionConflict, type TenantRegistry, type VersionedTenant } from '../../core/marketplace/tenant-registry';
+import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../core/marketplace/tenant-registry';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
 
 const NOW = Date.UTC(2025, 5, 1, 14);
@@ -202,7 +202,11 @@ class RacingRegistry implements TenantRegistry {
     return this.inner.findByIdentity(identity);
   }
 
-  async save(tenant: Tenant, expectedVersion: number | undefined): Promise<number> {
+  clearOutbox(tenantId: string, version: number): Promise<boolean> {
+    return this.inner.clearOutbox(tenantId, version);
+  }
+
+  async save(tenant: Tenant, expectedVersion: number | undefined, outbox?: readonly OutboxEvent[]): Promise<number> {
     if (!this.released) {
       await new Promise<void>((resolve) => {
         this.waiting.push(resolve);
@@ -213,7 +217,7 @@ class RacingRegistry implements TenantRegistry {
       });
     }
     try {
-      return await this.inner.save(tenant, expectedVersion);
+      return await this.inner.save(tenant, expectedVersion, outbox);
     } catch (error) {
       if (error instanceof TenantVersionConflict) this.conflicts += 1;
       throw error;

@@ -40,7 +40,7 @@ describe('DynamoDbTenantRegistry', () => {
   it('creates a tenant at version 1 and reads it back unchanged', async () => {
     const tenant = tenantOf(LICENSED);
     await expect(registry.save(tenant, undefined)).resolves.toBe(1);
-    await expect(registry.get(tenant.tenantId)).resolves.toEqual({ tenant, version: 1 });
+    await expect(registry.get(tenant.tenantId)).resolves.toEqual({ tenant, version: 1, outbox: [] });
     await expect(registry.get('mp-unknown')).resolves.toBeUndefined();
   });
 
@@ -52,7 +52,7 @@ describe('DynamoDbTenantRegistry', () => {
   ])('finds the tenant by %s', async (_label, identity) => {
     const tenant = tenantOf(LICENSED);
     await registry.save(tenant, undefined);
-    await expect(registry.findByIdentity(identity)).resolves.toEqual({ tenant, version: 1 });
+    await expect(registry.findByIdentity(identity)).resolves.toEqual({ tenant, version: 1, outbox: [] });
   });
 
   it('does not find a tenant through a key whose account or product differs, nor an unknown key', async () => {
@@ -69,7 +69,7 @@ describe('DynamoDbTenantRegistry', () => {
     await expect(registry.findByIdentity(agreement)).resolves.toBeUndefined();
     const updated: Tenant = { ...tenant, identity: { ...(tenant.identity as Extract<MarketplaceIdentity, { kind: 'license' }>), agreementId: AGREEMENT } };
     await expect(registry.save(updated, 1)).resolves.toBe(2);
-    await expect(registry.findByIdentity(agreement)).resolves.toEqual({ tenant: updated, version: 2 });
+    await expect(registry.findByIdentity(agreement)).resolves.toEqual({ tenant: updated, version: 2, outbox: [] });
   });
 
   it('refuses a save at a stale version, and a second creation, with TenantVersionConflict', async () => {
@@ -90,5 +90,25 @@ describe('DynamoDbTenantRegistry', () => {
     await expect(registry.save(tenant, undefined)).rejects.toThrow(/already belongs to another tenant/);
     await expect(registry.get(tenant.tenantId)).resolves.toBeUndefined();
     await expect(registry.findByIdentity({ kind: 'agreement', customerAWSAccountId: BUYER, agreementId: AGREEMENT })).resolves.toMatchObject({ tenant: { tenantId: deriveTenantId(LICENSED) } });
+  });
+});
+
+describe('DynamoDbTenantRegistry outbox', () => {
+  it('keeps events with the change that caused them until they are cleared at that version', async () => {
+    const local = await startLocalDynamoDb();
+    try {
+      await local.createTable(tenantTableDefinition('tenants-outbox'));
+      const outboxRegistry = new DynamoDbTenantRegistry(local.client, 'tenants-outbox');
+      const tenant = tenantOf(LEGACY);
+      const event = { detailType: 'New AWS Marketplace Subscriber', detail: { tenantId: tenant.tenantId, eventId: 'sns:1' } };
+      const version = await outboxRegistry.save(tenant, undefined, [event]);
+      expect((await outboxRegistry.get(tenant.tenantId))?.outbox).toEqual([event]);
+      expect(await outboxRegistry.clearOutbox(tenant.tenantId, version + 1)).toBe(false);
+      expect((await outboxRegistry.get(tenant.tenantId))?.outbox).toEqual([event]);
+      expect(await outboxRegistry.clearOutbox(tenant.tenantId, version)).toBe(true);
+      expect((await outboxRegistry.get(tenant.tenantId))?.outbox).toEqual([]);
+    } finally {
+      await local.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The intake core with in-memory ports: applying a notification (save before publish, conflicts,
- * deferral, the undo after a failed publish, effects logged), the SQS batch (partial batch responses)
+ * deferral, the outbox kept when publishing fails, effects logged), the SQS batch (partial batch responses)
  * and the EventBridge path (throws on anything it cannot apply). Notifications are built as they
  * arrive and go through the real parsers.
  */
@@ -14,7 +14,7 @@ import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import type { SubscriptionEvent } from '../../../core/marketplace/subscription-event';
 import { registerTenant } from '../../../core/marketplace/subscription-lifecycle';
 import { registrationSchema, type Tenant } from '../../../core/marketplace/tenant';
-import { TenantVersionConflict, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
+import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
 
 const NOW = Date.UTC(2025, 5, 1, 13);
 const PRODUCT = 'a1b2c3d4e5f6g7h8i9j0k1l2m';
@@ -53,7 +53,7 @@ class MemoryRegistry implements TenantRegistry {
     return undefined;
   }
 
-  async save(tenant: Tenant, expectedVersion: number | undefined): Promise<number> {
+  async save(tenant: Tenant, expectedVersion: number | undefined, outbox: readonly OutboxEvent[] = []): Promise<number> {
     await this.beforeSave?.(tenant, expectedVersion);
     if (this.failSaves) throw this.failSaves;
     for (const key of lookupKeys(tenant.identity)) {
@@ -64,15 +64,22 @@ class MemoryRegistry implements TenantRegistry {
     const stored = this.tenants.get(tenant.tenantId);
     if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) throw new TenantVersionConflict(tenant.tenantId);
     const version = (expectedVersion ?? 0) + 1;
-    this.tenants.set(tenant.tenantId, { tenant, version });
+    this.tenants.set(tenant.tenantId, { tenant, version, outbox });
     this.saves += 1;
     return version;
+  }
+
+  async clearOutbox(tenantId: string, version: number): Promise<boolean> {
+    const stored = this.tenants.get(tenantId);
+    if (stored?.version !== version) return false;
+    this.tenants.set(tenantId, { ...stored, outbox: [] });
+    return true;
   }
 
   /** Saves a tenant directly (test setup). */
   put(tenant: Tenant): void {
     for (const key of lookupKeys(tenant.identity)) this.lookups.set(key, tenant.tenantId);
-    this.tenants.set(tenant.tenantId, { tenant, version: 1 });
+    this.tenants.set(tenant.tenantId, { tenant, version: 1, outbox: [] });
   }
 }
 
@@ -219,33 +226,28 @@ describe('applyNotification', () => {
     expect(registry.saves).toBe(0);
   });
 
-  it('undoes the save when publishing fails, so that the redelivery applies and publishes again', async () => {
+  it('keeps the events of a change in the outbox when publishing fails, and the redelivery publishes them once', async () => {
     registry.put(registeredTenant());
     const tenantId = deriveTenantId(LEGACY);
     publisher.failures = 1;
     await expect(applyNotification(registry, SUBSCRIBE, NOW, publisher, log)).rejects.toThrow('EventBridge did not accept');
-    const restored = registry.tenants.get(tenantId)!;
-    expect(restored).toEqual({ tenant: registeredTenant(), version: 3 });
-    expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('change was undone') }));
+    const saved = registry.tenants.get(tenantId)!;
+    expect(saved.tenant.state).toBe('active');
+    expect(saved.outbox.map((e) => e.detailType)).toEqual([DETAIL_TYPES.newSubscriber]);
 
     const redelivered = await applyNotification(registry, SUBSCRIBE, NOW + 5000, publisher, log);
-    expect(redelivered).toMatchObject({ state: 'active', published: [DETAIL_TYPES.newSubscriber] });
-    expect(publisher.published.map((e) => e.detail.eventId)).toEqual(['sns:sns-m1']);
+    expect(redelivered).toMatchObject({ state: 'active', saved: false, published: [DETAIL_TYPES.newSubscriber] });
+    expect(publisher.published.map((e) => (e.detail as { eventId?: string }).eventId)).toEqual(['sns:sns-m1']);
+    expect(registry.tenants.get(tenantId)!.outbox).toEqual([]);
   });
 
-  it('logs an error when the undo loses a race: the events are not published and someone must know', async () => {
+  it('carries unpublished events on when another change is saved before they go out', async () => {
     registry.put(registeredTenant());
     publisher.failures = 1;
-    publisher.onPublish = () => {
-      const stored = registry.tenants.get(deriveTenantId(LEGACY))!;
-      registry.tenants.set(deriveTenantId(LEGACY), { ...stored, version: stored.version + 1 });
-    };
     await expect(applyNotification(registry, SUBSCRIBE, NOW, publisher, log)).rejects.toThrow();
-    expect(log.entries).toContainEqual(expect.objectContaining({
-      level: 'error',
-      message: expect.stringContaining('could not be undone'),
-      attributes: expect.objectContaining({ unpublished: [DETAIL_TYPES.newSubscriber], eventKey: 'sns:sns-m1', undoError: 'TenantVersionConflict' }),
-    }));
+    const next = await applyNotification(registry, UNSUBSCRIBE_PENDING, NOW, publisher, log);
+    expect(next.published).toEqual([DETAIL_TYPES.newSubscriber, DETAIL_TYPES.unsubscribePending]);
+    expect(registry.tenants.get(deriveTenantId(LEGACY))!.outbox).toEqual([]);
   });
 
   it('logs send_final_usage with its deadline, offboard and refresh_entitlements', async () => {
@@ -267,7 +269,7 @@ describe('applyNotification', () => {
 
   it('finds a tenant under the derived id when no lookup leads to it, instead of creating it twice', async () => {
     const tenant = registeredTenant();
-    registry.tenants.set(tenant.tenantId, { tenant, version: 7 });
+    registry.tenants.set(tenant.tenantId, { tenant, version: 7, outbox: [] });
     const outcome = await applyNotification(registry, SUBSCRIBE, NOW, publisher, log);
     expect(outcome).toMatchObject({ tenantId: tenant.tenantId, previousState: 'pending_registration', state: 'active', version: 8, conflicts: 0 });
   });

@@ -72,6 +72,14 @@ function fakeTable(dynamo: AwsStub<any, any, any>, sdk: typeof DynamoModule): Ma
     items.set(keyOf(input.Item), structuredClone(input.Item));
     return {};
   });
+  // The registry empties a tenant's outbox once its events are published.
+  dynamo.on(sdk.UpdateCommand).callsFake((input: { Key: Item; UpdateExpression: string; ConditionExpression?: string; ExpressionAttributeValues?: Item }) => {
+    const existing = items.get(keyOf(input.Key));
+    if (input.UpdateExpression !== 'REMOVE outbox' || input.ConditionExpression !== 'version = :v') throw new Error(`unexpected update ${input.UpdateExpression}`);
+    if (existing?.version !== input.ExpressionAttributeValues?.[':v']) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    delete existing!.outbox;
+    return {};
+  });
   return items;
 }
 

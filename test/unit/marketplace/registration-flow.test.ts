@@ -9,7 +9,7 @@ import { hashToken, SESSION_TTL_MS, TOKEN_REUSE_WINDOW_MS } from '../../../core/
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import { applySubscriptionEvent } from '../../../core/marketplace/subscription-lifecycle';
 import type { Tenant } from '../../../core/marketplace/tenant';
-import { TenantVersionConflict, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
+import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
 import { InMemoryRegistrationSessions } from '../../../local/registration/in-memory-registration-sessions';
 import { MemoryLog } from '../../../local/registration/memory-log';
 
@@ -34,7 +34,7 @@ class MemoryRegistry implements TenantRegistry {
     return [...this.tenants.values()].find((entry) => identityMatches(entry.tenant.identity, identity));
   }
 
-  async save(tenant: Tenant, expectedVersion: number | undefined): Promise<number> {
+  async save(tenant: Tenant, expectedVersion: number | undefined, outbox: readonly OutboxEvent[] = []): Promise<number> {
     if (this.conflicts > 0) {
       this.conflicts -= 1;
       throw new TenantVersionConflict(tenant.tenantId);
@@ -43,9 +43,16 @@ class MemoryRegistry implements TenantRegistry {
     if (current?.version !== expectedVersion) throw new TenantVersionConflict(tenant.tenantId);
     this.saves += 1;
     const version = (expectedVersion ?? 0) + 1;
-    this.tenants.set(tenant.tenantId, { tenant, version });
+    this.tenants.set(tenant.tenantId, { tenant, version, outbox });
     return version;
   }
+  async clearOutbox(tenantId: string, version: number): Promise<boolean> {
+    const stored = this.tenants.get(tenantId);
+    if (stored?.version !== version) return false;
+    this.tenants.set(tenantId, { ...stored, outbox: [] });
+    return true;
+  }
+
 }
 
 class FakeResolver implements CustomerResolver {
@@ -261,7 +268,7 @@ describe('submitting the form', () => {
   it('activates a buyer Marketplace already confirmed and publishes New AWS Marketplace Subscriber', async () => {
     const h = setup();
     const existing = subscribedTenant(LEGACY);
-    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1 });
+    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1, outbox: [] });
     const sessionId = await openForm(h, 'tok-legacy');
     const response = await h.flow(post(form({ session: sessionId, ...CONTACT })));
     expect(response.statusCode).toBe(200);
@@ -273,7 +280,7 @@ describe('submitting the form', () => {
   it('refuses a double submit of the same session (400): one tenant, one event', async () => {
     const h = setup();
     const existing = subscribedTenant(LICENSE);
-    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1 });
+    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1, outbox: [] });
     const sessionId = await openForm(h);
     const body = form({ session: sessionId, ...CONTACT });
     const [first, second] = await Promise.all([h.flow(post(body)), h.flow(post(body))]);
@@ -326,14 +333,19 @@ describe('submitting the form', () => {
   it('answers 502 when publishing fails, leaving the token pending and logging what was not published', async () => {
     const h = setup();
     const existing = subscribedTenant(LICENSE);
-    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1 });
+    h.registry.tenants.set(existing.tenantId, { tenant: existing, version: 1, outbox: [] });
     h.publisher.fail = Object.assign(new Error('EventBridge did not accept 1 event(s)'), { name: 'EventPublishError' });
     const response = await h.flow(post(form({ session: await openForm(h), ...CONTACT })));
     expect(response.statusCode).toBe(502);
     expect(h.log.entries.at(-1)?.attributes).toMatchObject({ step: 'publish', tenantId: existing.tenantId, unpublished: [DETAIL_TYPES.newSubscriber], errorName: 'EventPublishError' });
     expect((await h.sessions.findToken(hashToken('tok-license')))?.status).toBe('pending');
-    // The buyer can come back from Marketplace with the same token.
+    expect(h.registry.tenants.get(existing.tenantId)?.outbox.map((e) => e.detailType)).toEqual([DETAIL_TYPES.newSubscriber]);
+    // The buyer can come back from Marketplace with the same token; registering again publishes what was kept.
+    h.publisher.fail = undefined;
     expect((await h.flow(post(form({ 'x-amzn-marketplace-token': 'tok-license' })))).statusCode).toBe(200);
+    expect((await h.flow(post(form({ session: await openForm(h), ...CONTACT })))).statusCode).toBe(200);
+    expect(h.publisher.events.map((e) => e.detailType)).toEqual([DETAIL_TYPES.newSubscriber]);
+    expect(h.registry.tenants.get(existing.tenantId)?.outbox).toEqual([]);
   });
 
   it('still answers 200 when the token cannot be marked completed (logged as a warning)', async () => {

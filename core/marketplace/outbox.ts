@@ -1,0 +1,17 @@
+import type { ControlPlaneEvent, EventPublisher } from './registration-ports';
+import type { TenantRegistry } from './tenant-registry';
+
+/**
+ * Publishes a tenant's outbox — the control-plane events saved with the changes that caused them —
+ * and empties it. If publishing fails, the events stay saved and the next flush (the next notification
+ * or registration of that tenant, or a redelivery of this one) publishes them: a change is never
+ * separated from its events. Events carry their notification's id, so a repeat is harmless.
+ * Returns the detail-types published.
+ */
+export async function flushOutbox(registry: TenantRegistry, tenantId: string, publisher: EventPublisher): Promise<string[]> {
+  const current = await registry.get(tenantId);
+  if (current === undefined || current.outbox.length === 0) return [];
+  await publisher.publish(current.outbox as ControlPlaneEvent[]);
+  await registry.clearOutbox(tenantId, current.version);
+  return current.outbox.map((event) => event.detailType);
+}
