@@ -30,6 +30,8 @@ export interface MeteringRunDependencies {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly maxAttempts?: number;
+  /** Store round trips in flight at once while preparing and confirming records. @default 16 */
+  readonly concurrency?: number;
 }
 
 /** A usage hour the run left unsent, and why (all of these stay pending and visible). */
@@ -93,32 +95,33 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       continue;
     }
     const prepared: Prepared[] = [];
-    for (const usage of await deps.store.unsentHours(hour)) {
+    // Series are independent, so their store round trips overlap; each series-hour is touched once.
+    await forEachLimited(await deps.store.unsentHours(hour), deps.concurrency ?? 16, async (usage) => {
       const series = { tenantId: usage.tenantId, dimension: usage.dimension };
       const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...series, hour: hourKey(hour), reason, detail });
       const listingDimension = listingDimensionOf(deps.listing, usage.dimension);
-      if (listingDimension === null) continue; // measured, not billed through Marketplace
+      if (listingDimension === null) return; // measured, not billed through Marketplace
       if (listingDimension === undefined) {
         hold('unmapped-dimension', `no listing dimension for "${usage.dimension}" in config/marketplace.json`);
-        continue;
+        return;
       }
       const customer = await deps.directory.customerOf(usage.tenantId);
       if (customer === undefined) {
         hold('unknown-tenant');
-        continue;
+        return;
       }
       if (!customer.billable) {
         hold('not-billable');
-        continue;
+        return;
       }
       if (customer.subscribedAt !== undefined && customer.subscribedAt >= hour + HOUR_MS) {
         hold('before-subscription', 'usage of an hour before the subscription started');
-        continue;
+        return;
       }
       const planned = planHourRecord(await deps.store.readSeries(series), hour);
       if (planned.quantity > MAX_QUANTITY) {
         hold('rejected', `quantity ${planned.quantity} exceeds Marketplace's maximum`);
-        continue;
+        return;
       }
       const plan = await deps.store.recordPendingSend(series, planned, now());
       prepared.push({
@@ -127,7 +130,7 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
         // Stamped with its usage hour; in the hour the subscription started, not before that moment.
         record: { productCode: customer.productCode, customer: customer.customer, dimension: listingDimension, timestamp: Math.max(hour, customer.subscribedAt ?? hour), quantity: plan.quantity },
       });
-    }
+    });
     if (prepared.length === 0) continue;
 
     let report;
@@ -139,7 +142,7 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       throw error;
     }
     calls += report.calls;
-    for (const item of prepared) {
+    await forEachLimited(prepared, deps.concurrency ?? 16, async (item) => {
       const outcome = report.outcomes.get(recordKey(item.record));
       const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...item.series, hour: hourKey(hour), reason, detail });
       if (outcome?.status === 'Success' || outcome?.status === 'DuplicateRecord') {
@@ -155,7 +158,7 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       } else {
         hold('unsent', outcome?.status === 'Unsent' ? outcome.reason : 'no outcome');
       }
-    }
+    });
   }
   return { hours: hours.map(hourKey), calls, success, duplicate, quantitySent, heldBack, notFinal, closedUnsendable };
 }
@@ -172,4 +175,11 @@ async function markSentOnce(store: UsageStore, series: SeriesKey, plan: HourReco
     if (hour?.sent?.quantity === plan.quantity && hour.sent.measured === plan.measured) return;
     throw error;
   }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
 }

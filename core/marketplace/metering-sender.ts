@@ -70,11 +70,11 @@ export async function sendMeteringRecords(service: MeteringService, records: rea
 
   async function send(batch: readonly MeteringRecord[], attempt: number): Promise<void> {
     if (batch.length === 0) return;
-    await options.limiter.take();
+    const release = await options.limiter.take();
     calls += 1;
     let result: CallResult;
     try {
-      result = await service.batchMeterUsage(batch);
+      result = await service.batchMeterUsage(batch).finally(release);
     } catch (error) {
       const failure = error instanceof MeteringCallError ? error : new MeteringCallError('NetworkError', 'retry', String(error));
       if (failure.kind === 'fatal') throw failure;

@@ -106,3 +106,20 @@ describe('sendMeteringRecords', () => {
     expect(report.outcomes.get(recordKey(record(1)))).toEqual({ status: 'Unsent', reason: 'no result returned for the record' });
   });
 });
+
+describe('RateLimiter', () => {
+  it('counts a call until a second after its response, so network delays cannot squeeze calls together', async () => {
+    const time = fakeTime();
+    const limiter = new RateLimiter(2, time.now, time.sleep);
+    const first = await limiter.take();
+    time.now(); // the first call takes 300 ms to come back
+    await time.sleep(300);
+    first();
+    const second = await limiter.take();
+    second();
+    const startThird = time.now();
+    const third = await limiter.take();
+    expect(time.now() - startThird).toBe(1000); // until the first response is a second old
+    third();
+  });
+});
