@@ -13,6 +13,23 @@ import { accessLogFormat } from '../../core/access-log/fields';
 import { BundledFunction } from '../bundled-function/bundled-function';
 import { TenantUserPool } from './tenant-user-pool';
 
+/** HTTP methods a route may declare (API Gateway's, plus `ANY`). */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
+
+/**
+ * A route of the API that anyone may call, without a token: a Lambda proxy to `function`. Only for
+ * pages that must work before the caller has an account (the AWS Marketplace registration page); such a
+ * route is not metered for any tenant (its access-log lines carry no tenant).
+ */
+export interface PublicRoute {
+  /** Path segments under the API root, e.g. `['marketplace', 'register']` for `/marketplace/register`. */
+  readonly pathParts: readonly string[];
+  /** HTTP method of the route, e.g. `POST`. */
+  readonly httpMethod: (typeof HTTP_METHODS)[number];
+  /** The function that answers (Lambda proxy integration); API Gateway is allowed to invoke it on this route only. */
+  readonly function: BundledFunction;
+}
+
 export interface MeteredApiProps {
   /** Prefix of every resource name (may be a Terraform variable). */
   readonly namePrefix: string;
@@ -31,12 +48,17 @@ export interface MeteredApiProps {
   readonly throttleBurstLimit?: number;
   /** `ACTIVE` keeps the user pool from being deleted. @default 'ACTIVE' */
   readonly userPoolDeletionProtection?: string;
+  /**
+   * Routes without the Cognito authorizer (`authorization = NONE`). Every other method of the API
+   * requires a user-pool token. @default none
+   */
+  readonly publicRoutes?: readonly PublicRoute[];
 }
 
 /**
- * The metered API: a REST API whose every method sits behind a Cognito user-pool authorizer and whose
- * stage writes one JSON access-log line per request, tenant included, to Firehose.
- * The demo method is `GET /random/strings` (Lambda proxy to `functions/random-strings`).
+ * The metered API: a REST API whose every method sits behind a Cognito user-pool authorizer (except the
+ * declared {@link PublicRoute}s) and whose stage writes one JSON access-log line per request, tenant
+ * included, to Firehose. The demo method is `GET /random/strings` (Lambda proxy to `functions/random-strings`).
  */
 export class MeteredApi extends Construct {
   readonly userPool: TenantUserPool;
@@ -45,6 +67,10 @@ export class MeteredApi extends Construct {
   readonly randomStrings: BundledFunction;
   /** Invoke URL of the stage (output `RestApiEndpoint`), e.g. `https://abc.execute-api.us-east-1.amazonaws.com/prod`. */
   readonly endpointUrl: string;
+  /** The routes declared public, as `<METHOD> /<path>` (e.g. `POST /marketplace/register`). */
+  readonly publicRoutes: readonly string[];
+  /** API resources by path (`random/strings`), so that routes sharing a prefix share its resources. */
+  private readonly resources = new Map<string, ApiGatewayResource>();
 
   constructor(scope: Construct, id: string, props: MeteredApiProps) {
     super(scope, id);
@@ -88,6 +114,8 @@ export class MeteredApi extends Construct {
       parentId: random.id,
       pathPart: 'strings',
     });
+    this.resources.set('random', random);
+    this.resources.set('random/strings', strings);
     const getStrings = new ApiGatewayMethod(this, 'get-strings', {
       restApiId: this.api.id,
       resourceId: strings.id,
@@ -111,6 +139,9 @@ export class MeteredApi extends Construct {
       sourceArn: `${this.api.executionArn}/*/GET/random/strings`,
     });
 
+    const publicRoutes = this.addPublicRoutes(props.publicRoutes ?? []);
+    this.publicRoutes = publicRoutes.map((route) => route.name);
+
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: this.api.id,
       description: 'Managed by Terraform; replaced when the API definition changes',
@@ -118,10 +149,11 @@ export class MeteredApi extends Construct {
         redeployment: Fn.sha1(Fn.jsonencode([
           random.id, strings.id, getStrings.id, getStrings.authorization, getStrings.authorizerId,
           integration.id, integration.uri, authorizer.id,
+          ...publicRoutes.flatMap((route) => route.triggers),
         ])),
       },
       lifecycle: { createBeforeDestroy: true },
-      dependsOn: [getStrings, integration],
+      dependsOn: [getStrings, integration, ...publicRoutes.flatMap((route) => [route.method, route.integration])],
     });
 
     this.stage = new ApiGatewayStage(this, 'stage', {
@@ -142,4 +174,78 @@ export class MeteredApi extends Construct {
     });
     this.endpointUrl = this.stage.invokeUrl;
   }
+
+  /** The invoke URL of a path of the stage, e.g. `routeUrl(['marketplace', 'register'])`. */
+  routeUrl(pathParts: readonly string[]): string {
+    return `${this.endpointUrl}/${pathParts.join('/')}`;
+  }
+
+  /** Creates each public route: its resources, a method without authorizer, the proxy integration and the invoke permission. */
+  private addPublicRoutes(routes: readonly PublicRoute[]) {
+    const seen = new Set<string>(['GET /random/strings']);
+    return routes.map((route) => {
+      validatePublicRoute(route);
+      const path = route.pathParts.join('/');
+      const name = `${route.httpMethod} /${path}`;
+      if (seen.has(name)) throw new Error(`MeteredApi: the route ${name} is declared already (twice, or it is the authorized demo route)`);
+      seen.add(name);
+      const id = `public-${route.httpMethod.toLowerCase()}-${constructIdOf(path)}`;
+      const resource = this.resourceFor(route.pathParts);
+      const method = new ApiGatewayMethod(this, id, {
+        restApiId: this.api.id,
+        resourceId: resource.id,
+        httpMethod: route.httpMethod,
+        // Deliberately public: declared in `publicRoutes` (and listed in the synth tests).
+        authorization: 'NONE',
+      });
+      const integration = new ApiGatewayIntegration(this, `${id}-integration`, {
+        restApiId: this.api.id,
+        resourceId: resource.id,
+        httpMethod: method.httpMethod,
+        type: 'AWS_PROXY',
+        integrationHttpMethod: 'POST',
+        uri: route.function.invokeArn,
+      });
+      new LambdaPermission(this, `${id}-invoke`, {
+        statementId: `AllowApiGatewayInvoke-${route.httpMethod}-${constructIdOf(path)}`,
+        action: 'lambda:InvokeFunction',
+        functionName: route.function.functionName,
+        principal: 'apigateway.amazonaws.com',
+        // Any stage, this method (any for ANY) and this path (`*` for a path parameter).
+        sourceArn: `${this.api.executionArn}/*/${route.httpMethod === 'ANY' ? '*' : route.httpMethod}/${route.pathParts.map((part) => (part.startsWith('{') ? '*' : part)).join('/')}`,
+      });
+      return { name, method, integration, triggers: [resource.id, method.id, method.authorization, integration.id, integration.uri] };
+    });
+  }
+
+  /** The resource of a path, creating the missing ones along it (shared with other routes). */
+  private resourceFor(pathParts: readonly string[]): ApiGatewayResource {
+    let parentId = this.api.rootResourceId;
+    let resource: ApiGatewayResource | undefined;
+    pathParts.forEach((part, index) => {
+      const path = pathParts.slice(0, index + 1).join('/');
+      resource = this.resources.get(path);
+      if (resource === undefined) {
+        resource = new ApiGatewayResource(this, `resource-${constructIdOf(path)}`, { restApiId: this.api.id, parentId, pathPart: part });
+        this.resources.set(path, resource);
+      }
+      parentId = resource.id;
+    });
+    return resource!;
+  }
+}
+
+/** A path segment API Gateway accepts: a name, or a `{parameter}` / `{proxy+}`. */
+const PATH_PART = /^(?:[A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})$/;
+
+function validatePublicRoute(route: PublicRoute): void {
+  if (route.pathParts.length === 0) throw new Error('MeteredApi: a public route needs at least one path segment (the API root is not public)');
+  const bad = route.pathParts.filter((part) => !PATH_PART.test(part));
+  if (bad.length > 0) throw new Error(`MeteredApi: invalid path segment(s) ${bad.map((b) => JSON.stringify(b)).join(', ')} in a public route`);
+  if (!(HTTP_METHODS as readonly string[]).includes(route.httpMethod)) throw new Error(`MeteredApi: invalid HTTP method ${route.httpMethod} of a public route`);
+}
+
+/** A path as a construct id / statement id fragment: `marketplace/register` → `marketplace-register`. */
+function constructIdOf(path: string): string {
+  return path.replace(/[^A-Za-z0-9-]+/g, '-');
 }

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AlarmTopic } from '../alarms/alarm-topic';
 import type { AppConfig } from '../app-config';
 import { lookUpAwsEnvironment } from '../aws-environment';
+import { Marketplace, meteringMinuteAfter } from '../marketplace/marketplace';
 import { MeteredApi } from '../metered-api/metered-api';
 import { UsageAggregation } from '../usage-aggregation/usage-aggregation';
 import { UsageIngestion } from '../usage-ingestion/usage-ingestion';
@@ -12,8 +13,9 @@ import { StackVariables } from './stack-variables';
 
 /**
  * The whole metering system as one Terraform stack: the metered API, the usage lake, the ingestion
- * path between them, the hourly usage aggregation and the alarm topic. Every operator setting is a
- * variable of this stack.
+ * path between them, the hourly usage aggregation, the AWS Marketplace integration (subscriptions,
+ * registration page, metering, onboarding) and the alarm topic. Every operator setting is a variable
+ * of this stack.
  */
 export class MeteringStack extends TerraformStack {
   readonly variables: StackVariables;
@@ -22,6 +24,7 @@ export class MeteringStack extends TerraformStack {
   readonly ingestion: UsageIngestion;
   readonly alarms: AlarmTopic;
   readonly aggregation: UsageAggregation;
+  readonly marketplace: Marketplace;
 
   constructor(scope: Construct, id: string, config: AppConfig) {
     super(scope, id);
@@ -75,6 +78,21 @@ export class MeteringStack extends TerraformStack {
       alarmTopicArn: this.alarms.topicArn,
     });
 
+    this.marketplace = new Marketplace(this, 'marketplace', {
+      namePrefix: vars.namePrefix,
+      aws,
+      logRetentionDays: vars.logRetentionDays,
+      usageTable: this.aggregation.usageTable,
+      kmsKeyArn: vars.lakeKmsKeyArn,
+      tenantTableDeletionProtection: vars.tenantTableDeletionProtection,
+      snsTopicArns: vars.marketplaceSnsTopicArns,
+      // Metering sends what the aggregation wrote: it runs a few minutes after it, every hour.
+      meteringScheduleMinute: meteringMinuteAfter(vars.aggregationScheduleMinute),
+      unsentUsageAlarmHours: vars.unsentUsageAlarmHours,
+      registrationReservedConcurrency: vars.registrationReservedConcurrency,
+      alarmTopicArn: this.alarms.topicArn,
+    });
+
     this.ingestion = new UsageIngestion(this, 'usage-ingestion', {
       namePrefix: vars.namePrefix,
       lake: this.lake,
@@ -93,6 +111,15 @@ export class MeteringStack extends TerraformStack {
       throttleRateLimit: vars.apiThrottleRateLimit,
       throttleBurstLimit: vars.apiThrottleBurstLimit,
       userPoolDeletionProtection: vars.userPoolDeletionProtection,
+      // The buyer has no account yet when AWS Marketplace sends them to the registration page.
+      publicRoutes: [this.marketplace.registrationRoute],
+    });
+
+    this.marketplace.addOnboarding({
+      userPoolId: this.api.userPool.userPoolId,
+      userPoolArn: this.api.userPool.userPoolArn,
+      onboardingUrl: vars.onboardingUrl,
+      onboardingApiKey: vars.onboardingApiKey,
     });
 
     new TerraformOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId, description: 'Cognito user pool of the tenant users' });
@@ -103,6 +130,10 @@ export class MeteringStack extends TerraformStack {
     new TerraformOutput(this, 'UsageDatabase', { value: this.lake.databaseName, description: 'Glue database of the usage tables' });
     new TerraformOutput(this, 'AthenaWorkGroup', { value: this.lake.workGroupName, description: 'Athena workgroup for usage queries' });
     new TerraformOutput(this, 'UsageTable', { value: this.aggregation.tableName, description: 'DynamoDB table of the hourly usage per tenant and dimension' });
+    new TerraformOutput(this, 'TenantTable', { value: this.marketplace.tenantTableName, description: 'DynamoDB table of the AWS Marketplace tenants (registry and registration sessions)' });
+    new TerraformOutput(this, 'MarketplaceEventBus', { value: this.marketplace.eventBusName, description: 'EventBridge bus of the subscription lifecycle events for the control plane (New AWS Marketplace Subscriber, …)' });
+    new TerraformOutput(this, 'MarketplaceRegistrationUrl', { value: this.api.routeUrl(this.marketplace.registrationRoute.pathParts), description: 'Fulfilment URL to enter in the AWS Marketplace listing: the registration page' });
+    new TerraformOutput(this, 'MarketplaceSubscriptionQueueUrl', { value: this.marketplace.subscriptionQueueUrl, description: 'SQS queue receiving the legacy AWS Marketplace SNS notifications' });
     new TerraformOutput(this, 'AlarmTopicArn', { value: this.alarms.topicArn, description: 'SNS topic the alarms notify (subscribe to it, or set alarm_email)' });
   }
 }

@@ -31,12 +31,18 @@ export class StackVariables {
   readonly usageTableDeletionProtection: boolean;
   readonly aggregationScheduleMinute: number;
   readonly alarmEmail: string;
+  readonly tenantTableDeletionProtection: boolean;
+  readonly marketplaceSnsTopicArns: string[];
+  readonly onboardingUrl: string;
+  readonly onboardingApiKey: string;
+  readonly unsentUsageAlarmHours: number;
+  readonly registrationReservedConcurrency: number;
 
   constructor(scope: Construct) {
     this.region = new TerraformVariable(scope, 'region', {
       type: 'string',
       default: 'us-east-1',
-      description: 'AWS region to deploy into.',
+      description: 'AWS region to deploy into. AWS Marketplace runs SaaS metering and its notifications in us-east-1: its EventBridge agreement events reach only a stack deployed there (the SNS notifications and the metering calls work from any region).',
     }).stringValue;
 
     this.namePrefix = new TerraformVariable(scope, 'name_prefix', {
@@ -102,7 +108,7 @@ export class StackVariables {
     this.lakeKmsKeyArn = new TerraformVariable(scope, 'lake_kms_key_arn', {
       type: 'string',
       default: '',
-      description: 'ARN of a customer-managed KMS key for the usage lake bucket, Athena results and the usage table; empty for S3-managed keys (SSE-S3) and the DynamoDB AWS-owned key.',
+      description: 'ARN of a customer-managed KMS key for the usage lake bucket, Athena results, the usage table and the tenant table; empty for S3-managed keys (SSE-S3) and the DynamoDB AWS-owned key.',
       validation: [{
         condition: '${var.lake_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))}',
         errorMessage: 'lake_kms_key_arn must be empty or a KMS key ARN.',
@@ -194,5 +200,58 @@ export class StackVariables {
         errorMessage: 'alarm_email must be empty or an email address.',
       }],
     }).stringValue;
+
+    this.tenantTableDeletionProtection = new TerraformVariable(scope, 'tenant_table_deletion_protection', {
+      type: 'bool',
+      default: true,
+      description: 'Refuse to delete the DynamoDB tenant table (every AWS Marketplace customer, its identity for metering and its contact details); set to false before a terraform destroy that should remove it.',
+    }).booleanValue as unknown as boolean;
+
+    this.marketplaceSnsTopicArns = new TerraformVariable(scope, 'marketplace_sns_topic_arns', {
+      type: 'list(string)',
+      default: [],
+      description: 'SNS topics of the legacy AWS Marketplace subscription notifications to subscribe the notification queue to: for a SaaS listing, arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-<productCode> and, for a contract listing, arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-<productCode> (the ARNs the AWS Marketplace Management Portal shows for the product). Only these topics may send to the queue. Empty: no SNS subscription (EventBridge agreement events only).',
+      validation: [{
+        condition: '${alltrue([for arn in var.marketplace_sns_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", arn))])}',
+        errorMessage: 'marketplace_sns_topic_arns must hold SNS topic ARNs only (arn:aws:sns:<region>:<account>:<topic>).',
+      }],
+    }).listValue;
+
+    this.onboardingUrl = new TerraformVariable(scope, 'onboarding_url', {
+      type: 'string',
+      default: '',
+      description: 'HTTPS endpoint of your control plane\'s onboarding API: every "New AWS Marketplace Subscriber" event is POSTed to it (EventBridge API destination, header x-api-key: onboarding_api_key) as {tenantName, tenantEmail, tenantPhone, customerId, tenantTier}. Empty: the built-in tenant-onboarding function creates the first user of the tenant in the Cognito user pool instead.',
+      validation: [{
+        condition: '${var.onboarding_url == "" || can(regex("^https://[^[:space:]]+$", var.onboarding_url))}',
+        errorMessage: 'onboarding_url must be empty or an https:// URL.',
+      }],
+    }).stringValue;
+
+    this.onboardingApiKey = new TerraformVariable(scope, 'onboarding_api_key', {
+      type: 'string',
+      default: '',
+      sensitive: true,
+      description: 'API key sent as the x-api-key header to onboarding_url (required when onboarding_url is set; EventBridge keeps it in a Secrets Manager secret of the connection). Set it outside version control: TF_VAR_onboarding_api_key or a sensitive workspace variable.',
+    }).stringValue;
+
+    this.unsentUsageAlarmHours = new TerraformVariable(scope, 'unsent_usage_alarm_hours', {
+      type: 'number',
+      default: 3,
+      description: 'Alarm when a usage hour still unsent to AWS Marketplace is this many hours old (1 to 5): Marketplace refuses records older than 6 hours, and metering sends the last 5 hours only.',
+      validation: [{
+        condition: '${var.unsent_usage_alarm_hours >= 1 && var.unsent_usage_alarm_hours <= 5 && floor(var.unsent_usage_alarm_hours) == var.unsent_usage_alarm_hours}',
+        errorMessage: 'unsent_usage_alarm_hours must be a whole number from 1 to 5.',
+      }],
+    }).numberValue;
+
+    this.registrationReservedConcurrency = new TerraformVariable(scope, 'registration_reserved_concurrency', {
+      type: 'number',
+      default: 10,
+      description: 'Concurrent executions reserved for (and limiting) the public AWS Marketplace registration page function, so that a flood of requests cannot take the account\'s concurrency: 1 to 1000, or -1 for no reservation (for accounts whose concurrency quota is too small to reserve any).',
+      validation: [{
+        condition: '${var.registration_reserved_concurrency == -1 || (var.registration_reserved_concurrency >= 1 && var.registration_reserved_concurrency <= 1000 && floor(var.registration_reserved_concurrency) == var.registration_reserved_concurrency)}',
+        errorMessage: 'registration_reserved_concurrency must be -1 or a whole number from 1 to 1000.',
+      }],
+    }).numberValue;
   }
 }

@@ -1,16 +1,14 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SchedulerScheduleGroup } from '@cdktf/provider-aws/lib/scheduler-schedule-group';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { Token } from 'cdktf';
+import { Token, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { BundledFunction } from '../bundled-function/bundled-function';
 import { grantKmsKeyUse } from '../iam/kms-grant';
-import { toPolicyDocumentStatements } from '../iam/policy-statement';
+import { HOURLY_SCHEDULE_DEFAULTS, HourlyScheduledFunction } from '../scheduling/hourly-scheduled-function';
 import { LAKE_PREFIXES } from '../usage-lake/lake-bucket';
 import type { UsageLake } from '../usage-lake/usage-lake';
 import { UsageTable } from './usage-table';
@@ -37,30 +35,38 @@ export interface UsageAggregationProps {
   readonly alarmTopicArn: string;
 }
 
-/** Fixed settings of the aggregation job (see {@link UsageAggregation}). */
+/** Fixed settings of the aggregation job (see {@link UsageAggregation}); retries as every hourly job's. */
 export const AGGREGATION_SETTINGS = {
   timeoutSeconds: 600,
   memorySizeMb: 512,
-  /** Scheduler retries of a failed invocation request (throttling, service errors). */
-  schedulerMaximumRetryAttempts: 3,
-  /** Lambda retries of a run that failed (asynchronous invocation). */
-  lambdaMaximumRetryAttempts: 2,
-  /** An hour's run that has not started within an hour is dropped (to the dead-letter queue); the next run covers it. */
-  maximumEventAgeSeconds: 3600,
-  /** 14 days, the SQS maximum. */
-  deadLetterRetentionSeconds: 1_209_600,
+  ...HOURLY_SCHEDULE_DEFAULTS,
+} as const;
+
+/**
+ * Addresses the aggregation job's resources had before its schedule, dead-letter queue and alarms moved
+ * into {@link HourlyScheduledFunction}: `moved` blocks take them over in the state, so that a deployed
+ * stack keeps its queue (and the messages in it), schedule and alarms instead of replacing them (a
+ * replacement would create the same names before the old ones are deleted). Keep these until every
+ * deployment has applied them once.
+ */
+const ADDRESSES_BEFORE_EXTRACTION = {
+  deadLetterQueue: 'aws_sqs_queue.usage-aggregation_dlq_64AB6E7C',
+  deadLetterPolicy: 'aws_iam_role_policy.usage-aggregation_aggregator-dead-letter_AEFA8DF8',
+  eventInvokeConfig: 'aws_lambda_function_event_invoke_config.usage-aggregation_aggregator-async_9D14B8DD',
+  scheduleGroup: 'aws_scheduler_schedule_group.usage-aggregation_schedule-group_59504A86',
+  schedulerRole: 'aws_iam_role.usage-aggregation_scheduler-role_E421A25B',
+  schedulerRolePolicy: 'aws_iam_role_policy.usage-aggregation_scheduler-role-policy_5144830D',
+  schedule: 'aws_scheduler_schedule.usage-aggregation_schedule_D9C6361F',
+  deadLetterAlarm: 'aws_cloudwatch_metric_alarm.usage-aggregation_dlq-alarm_AEA9E9BE',
+  errorsAlarm: 'aws_cloudwatch_metric_alarm.usage-aggregation_errors-alarm_2F09D740',
 } as const;
 
 /**
  * The hourly usage aggregation job: the usage table, the `usage-aggregator` function that turns the
- * access-log table into hourly usage per tenant with Athena SQL and writes it to the table, an
- * EventBridge Scheduler schedule that runs it every hour, and a dead-letter queue that receives every
- * run that could not be invoked or failed after its retries, with alarms on that queue and on the
- * function's errors.
- *
- * Failure path: Scheduler invokes the function asynchronously; if the invocation itself fails,
- * Scheduler retries it and then sends the event to the dead-letter queue; if the run fails, Lambda
- * retries it and then sends the event (with the error) to the same queue. Either way the DLQ alarm fires.
+ * access-log table into hourly usage per tenant with Athena SQL and writes it to the table, run every
+ * hour by an {@link HourlyScheduledFunction} (EventBridge Scheduler, retries, a dead-letter queue that
+ * receives every run that could not be invoked or failed after its retries, alarms on that queue and on
+ * the function's errors).
  */
 export class UsageAggregation extends Construct {
   readonly usageTable: UsageTable;
@@ -68,6 +74,8 @@ export class UsageAggregation extends Construct {
   readonly tableName: string;
   readonly tableArn: string;
   readonly aggregator: BundledFunction;
+  /** The hourly schedule of the aggregator, its dead-letter queue and alarms. */
+  readonly hourly: HourlyScheduledFunction;
   readonly scheduleGroup: SchedulerScheduleGroup;
   readonly schedule: SchedulerSchedule;
   /** Role EventBridge Scheduler assumes to invoke the aggregator. */
@@ -92,48 +100,49 @@ export class UsageAggregation extends Construct {
     this.tableName = this.usageTable.tableName;
     this.tableArn = this.usageTable.tableArn;
 
-    this.deadLetterQueue = new SqsQueue(this, 'dlq', {
-      name: `${props.namePrefix}-usage-aggregation-dlq`,
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: AGGREGATION_SETTINGS.deadLetterRetentionSeconds,
-    });
-    this.deadLetterQueueArn = this.deadLetterQueue.arn;
-
     this.aggregator = this.createAggregator(props);
-    this.eventInvokeConfig = this.configureAsyncInvocation();
-    const scheduled = this.createSchedule(props);
-    this.scheduleGroup = scheduled.group;
-    this.schedule = scheduled.schedule;
-    this.schedulerRole = scheduled.role;
+    this.hourly = new HourlyScheduledFunction(this, 'hourly', {
+      name: `${props.namePrefix}-usage-aggregation`,
+      scheduleGroupName: `${props.namePrefix}-usage`,
+      roleNamePrefix: 'scheduler-usage-',
+      function: this.aggregator,
+      description: 'Every hour: aggregate the usage of the hours that closed into the usage table',
+      minute: props.scheduleMinute ?? 10,
+      accountId: lake.awsEnvironment.accountId,
+      alarmTopicArn: props.alarmTopicArn,
+      deadLetterAlarmDescription: 'An hourly usage aggregation run could not be invoked or failed after its retries: its event is in the dead-letter queue. Inspect it, fix the cause, and rerun the hour.',
+      errorsAlarmName: `${props.namePrefix}-usage-aggregator-errors`,
+      errorsAlarmDescription: 'The usage aggregator failed at least once in the last hour (Lambda retries a failed run twice).',
+      // The first run must find the access-log table.
+      scheduleDependsOn: [lake.accessLogTableReady],
+    });
+    this.scheduleGroup = this.hourly.scheduleGroup;
+    this.schedule = this.hourly.schedule;
+    this.schedulerRole = this.hourly.schedulerRole;
+    this.deadLetterQueue = this.hourly.deadLetterQueue;
+    this.deadLetterQueueArn = this.hourly.deadLetterQueueArn;
+    this.eventInvokeConfig = this.hourly.eventInvokeConfig;
+    this.deadLetterAlarm = this.hourly.deadLetterAlarm;
+    this.errorsAlarm = this.hourly.errorsAlarm;
+    this.keepStateAddresses();
+  }
 
-    this.deadLetterAlarm = new CloudwatchMetricAlarm(this, 'dlq-alarm', {
-      alarmName: `${props.namePrefix}-usage-aggregation-dlq-not-empty`,
-      alarmDescription: 'An hourly usage aggregation run could not be invoked or failed after its retries: its event is in the dead-letter queue. Inspect it, fix the cause, and rerun the hour.',
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: this.deadLetterQueue.name },
-      statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
-    });
-    this.errorsAlarm = new CloudwatchMetricAlarm(this, 'errors-alarm', {
-      alarmName: `${props.namePrefix}-usage-aggregator-errors`,
-      alarmDescription: 'The usage aggregator failed at least once in the last hour (Lambda retries a failed run twice).',
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: this.aggregator.functionName },
-      statistic: 'Sum',
-      period: 3600,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
-    });
+  /** Moves the resources of the deployed stack from their addresses before the extraction (see {@link ADDRESSES_BEFORE_EXTRACTION}). */
+  private keepStateAddresses(): void {
+    const moved: Record<keyof typeof ADDRESSES_BEFORE_EXTRACTION, TerraformResource> = {
+      deadLetterQueue: this.hourly.deadLetterQueue,
+      deadLetterPolicy: this.hourly.deadLetterPolicy,
+      eventInvokeConfig: this.hourly.eventInvokeConfig,
+      scheduleGroup: this.hourly.scheduleGroup,
+      schedulerRole: this.hourly.schedulerRole,
+      schedulerRolePolicy: this.hourly.schedulerRolePolicy,
+      schedule: this.hourly.schedule,
+      deadLetterAlarm: this.hourly.deadLetterAlarm,
+      errorsAlarm: this.hourly.errorsAlarm,
+    };
+    for (const [key, resource] of Object.entries(moved)) {
+      resource.moveFromId(ADDRESSES_BEFORE_EXTRACTION[key as keyof typeof ADDRESSES_BEFORE_EXTRACTION]);
+    }
   }
 
   /** The aggregator, allowed exactly what it calls: Athena on the workgroup, reads of the lake, the usage table. */
@@ -178,80 +187,5 @@ export class UsageAggregation extends Construct {
     grantKmsKeyUse(aggregator, 'kms', aggregator.role.id, lake.kmsKeyArn);
     lake.grantLakeFormation('aggregator-grants', aggregator.role.arn, ['DESCRIBE'], ['SELECT', 'DESCRIBE']);
     return aggregator;
-  }
-
-  /** Lambda's own retries of a failed run, then the dead-letter queue as on-failure destination. */
-  private configureAsyncInvocation(): LambdaFunctionEventInvokeConfig {
-    // A policy of its own, so that the invoke config can wait for it: Lambda checks that the function's
-    // role may send to the destination when the config is written.
-    const document = new DataAwsIamPolicyDocument(this, 'aggregator-dead-letter-document', {
-      statement: toPolicyDocumentStatements([{ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.arn] }]),
-    });
-    const policy = new IamRolePolicy(this, 'aggregator-dead-letter', {
-      name: 'dead-letter',
-      role: this.aggregator.role.id,
-      policy: document.json,
-    });
-    return new LambdaFunctionEventInvokeConfig(this, 'aggregator-async', {
-      functionName: this.aggregator.functionName,
-      maximumRetryAttempts: AGGREGATION_SETTINGS.lambdaMaximumRetryAttempts,
-      maximumEventAgeInSeconds: AGGREGATION_SETTINGS.maximumEventAgeSeconds,
-      destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
-      dependsOn: [policy],
-    });
-  }
-
-  /** The hourly schedule, in a group of its own, with a role that may only invoke the aggregator and use the DLQ. */
-  private createSchedule(props: UsageAggregationProps) {
-    const { lake } = props;
-    const group = new SchedulerScheduleGroup(this, 'schedule-group', { name: `${props.namePrefix}-usage` });
-
-    const assume = new DataAwsIamPolicyDocument(this, 'scheduler-assume-role', {
-      statement: [{
-        effect: 'Allow',
-        actions: ['sts:AssumeRole'],
-        principals: [{ type: 'Service', identifiers: ['scheduler.amazonaws.com'] }],
-        // Only schedules of this account's group may use the role (confused-deputy protection).
-        condition: [
-          { test: 'StringEquals', variable: 'aws:SourceAccount', values: [lake.awsEnvironment.accountId] },
-          { test: 'ArnEquals', variable: 'aws:SourceArn', values: [group.arn] },
-        ],
-      }],
-    });
-    const role = new IamRole(this, 'scheduler-role', {
-      namePrefix: 'scheduler-usage-',
-      description: `EventBridge Scheduler: runs ${props.namePrefix}-usage-aggregator every hour`,
-      assumeRolePolicy: assume.json,
-    });
-    const document = new DataAwsIamPolicyDocument(this, 'scheduler-policy', {
-      statement: toPolicyDocumentStatements([
-        { actions: ['lambda:InvokeFunction'], resources: [this.aggregator.functionArn] },
-        { actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.arn] },
-      ]),
-    });
-    const policy = new IamRolePolicy(this, 'scheduler-role-policy', { name: 'invoke-aggregator', role: role.id, policy: document.json });
-
-    const minute = Token.asString(props.scheduleMinute ?? 10);
-    const schedule = new SchedulerSchedule(this, 'schedule', {
-      name: `${props.namePrefix}-usage-aggregation`,
-      groupName: group.name,
-      description: 'Every hour: aggregate the usage of the hours that closed into the usage table',
-      scheduleExpression: `cron(${minute} * * * ? *)`,
-      scheduleExpressionTimezone: 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      target: {
-        arn: this.aggregator.functionArn,
-        roleArn: role.arn,
-        input: '{}',
-        retryPolicy: {
-          maximumRetryAttempts: AGGREGATION_SETTINGS.schedulerMaximumRetryAttempts,
-          maximumEventAgeInSeconds: AGGREGATION_SETTINGS.maximumEventAgeSeconds,
-        },
-        deadLetterConfig: { arn: this.deadLetterQueue.arn },
-      },
-      // The first run must find the access-log table, and the role its permissions.
-      dependsOn: [policy, lake.accessLogTableReady],
-    });
-    return { group, role, schedule };
   }
 }

@@ -25,7 +25,7 @@ const ref = (type: string, name: string, attribute: string) => `\${${type}.${nam
 
 const [tableName, table] = resourceNamed(stack, 'aws_dynamodb_table', 'usage-table');
 const [functionName, aggregator] = resourceNamed(stack, 'aws_lambda_function', 'aggregator');
-const [queueName, queue] = resourceNamed(stack, 'aws_sqs_queue', 'usage-aggregation_dlq');
+const [queueName, queue] = resourceNamed(stack, 'aws_sqs_queue', 'usage-aggregation_hourly_dlq');
 const [topicName, topic] = resourceNamed(stack, 'aws_sns_topic', 'alarms');
 const [, schedule] = resourceNamed(stack, 'aws_scheduler_schedule', 'usage-aggregation');
 const target = schedule.target as Record<string, unknown>;
@@ -212,7 +212,7 @@ describe('hourly schedule', () => {
 });
 
 describe('asynchronous invocation', () => {
-  const [, config] = resourceNamed(stack, 'aws_lambda_function_event_invoke_config', 'aggregator');
+  const [, config] = resourceNamed(stack, 'aws_lambda_function_event_invoke_config', 'usage-aggregation');
 
   it('retries a failed run twice within an hour, then sends it to the dead-letter queue', () => {
     expect(config).toMatchObject({
@@ -249,7 +249,7 @@ describe('alarms', () => {
   });
 
   it('fire as soon as the dead-letter queue holds a message', () => {
-    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'dlq');
+    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'usage-aggregation_hourly_dlq');
     expect(alarm).toMatchObject({
       namespace: 'AWS/SQS',
       metric_name: 'ApproximateNumberOfMessagesVisible',
@@ -261,7 +261,7 @@ describe('alarms', () => {
   });
 
   it('fire when the aggregator failed in the last hour', () => {
-    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'errors');
+    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'usage-aggregation_hourly_errors');
     expect(alarm).toMatchObject({
       namespace: 'AWS/Lambda',
       metric_name: 'Errors',
@@ -295,6 +295,26 @@ describe('alarm topic', () => {
       topic_arn: ref('aws_sns_topic', topicName, 'arn'),
     });
     expect(stack.variable.alarm_email.default).toBe('');
+  });
+});
+
+describe('state of deployed stacks', () => {
+  it('moves the schedule, queue, invoke config, roles and alarms to their addresses in the hourly-job construct', () => {
+    const moved = (stack as unknown as { moved: { from: string; to: string }[] }).moved;
+    expect(moved).toHaveLength(9);
+    for (const { from, to } of moved) {
+      const [fromType, fromName] = from.split('.');
+      const [toType, toName] = to.split('.');
+      expect(toType).toBe(fromType);
+      expect(fromName).toMatch(/^usage-aggregation_[a-z-]+_[0-9A-F]{8}$/);
+      expect(toName).toMatch(/^usage-aggregation_hourly_/);
+      expect(resourcesOfType(stack, toType)[toName]).toBeDefined();
+      expect(resourcesOfType(stack, fromType)[fromName]).toBeUndefined();
+    }
+    expect(moved.map((m) => m.to.split('.')[0]).sort()).toEqual([
+      'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_metric_alarm', 'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy',
+      'aws_lambda_function_event_invoke_config', 'aws_scheduler_schedule', 'aws_scheduler_schedule_group', 'aws_sqs_queue',
+    ]);
   });
 });
 

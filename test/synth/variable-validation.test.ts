@@ -45,6 +45,15 @@ describe('variable validation', () => {
       usage_table_deletion_protection: false,
       aggregation_schedule_minute: 0,
       alarm_email: 'ops+metering@example.com',
+      tenant_table_deletion_protection: false,
+      marketplace_sns_topic_arns: [
+        'arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-abc123xyz',
+        'arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-abc123xyz',
+      ],
+      onboarding_url: 'https://control-plane.example.com/onboarding',
+      onboarding_api_key: 'secret-key',
+      unsent_usage_alarm_hours: 5,
+      registration_reserved_concurrency: -1,
     });
     expect(plan.output).not.toMatch(/Error/);
     expect(plan.code).toBe(0);
@@ -67,6 +76,10 @@ describe('variable validation', () => {
       transform_buffer_interval_seconds: -1,
       aggregation_schedule_minute: 60,
       alarm_email: 'ops at example',
+      marketplace_sns_topic_arns: ['arn:aws:sqs:us-east-1:287250355862:not-a-topic'],
+      onboarding_url: 'http://control-plane.example.com/onboarding',
+      unsent_usage_alarm_hours: 6,
+      registration_reserved_concurrency: 0,
     });
     expect(plan.code).not.toBe(0);
     const messages = [
@@ -77,9 +90,17 @@ describe('variable validation', () => {
       'firehose_buffering_interval_seconds must be from 0 to 900', 'firehose_buffering_size_mb must be from 1 to 128',
       'transform_buffer_size_mb must be from 0.2 to 2', 'transform_buffer_interval_seconds must be from 0 to 900',
       'aggregation_schedule_minute must be a whole number from 0 to 59', 'alarm_email must be empty or an email address',
+      'marketplace_sns_topic_arns must hold SNS topic ARNs only', 'onboarding_url must be empty or an https:// URL',
+      'unsent_usage_alarm_hours must be a whole number from 1 to 5', 'registration_reserved_concurrency must be -1 or a whole number from 1 to 1000',
     ];
     const flat = plan.output.replace(/\s+/g, ' ');
     for (const message of messages) expect(flat).toContain(message);
+  });
+
+  it('accepts the boundaries of the Marketplace settings', () => {
+    const plan = planWith({ unsent_usage_alarm_hours: 1, registration_reserved_concurrency: 1000, marketplace_sns_topic_arns: [] });
+    expect(plan.output).not.toMatch(/Error/);
+    expect(plan.code).toBe(0);
   });
 
   it('accepts the last minute of the hour as the aggregation minute', () => {
@@ -93,6 +114,15 @@ describe('variable validation', () => {
     ['aggregation_schedule_minute', 7.5, 'aggregation_schedule_minute must be a whole number'],
     ['alarm_email', 'ops@example', 'alarm_email must be empty or an email address'],
     ['alarm_email', 'two words@example.com', 'alarm_email must be empty or an email address'],
+    ['marketplace_sns_topic_arns', ['arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-abc', 'aws-mp-entitlement-notification-abc'], 'marketplace_sns_topic_arns must hold SNS topic ARNs only'],
+    ['marketplace_sns_topic_arns', ['arn:aws:sns:us-east-1:287250355862:'], 'marketplace_sns_topic_arns must hold SNS topic ARNs only'],
+    ['onboarding_url', 'https://', 'onboarding_url must be empty or an https:// URL'],
+    ['onboarding_url', 'https://example.com/on boarding', 'onboarding_url must be empty or an https:// URL'],
+    ['unsent_usage_alarm_hours', 0, 'unsent_usage_alarm_hours must be a whole number from 1 to 5'],
+    ['unsent_usage_alarm_hours', 2.5, 'unsent_usage_alarm_hours must be a whole number from 1 to 5'],
+    ['registration_reserved_concurrency', 1001, 'registration_reserved_concurrency must be -1 or a whole number'],
+    ['registration_reserved_concurrency', 2.5, 'registration_reserved_concurrency must be -1 or a whole number'],
+    ['registration_reserved_concurrency', -2, 'registration_reserved_concurrency must be -1 or a whole number'],
   ])('refuses %s = %p', (name, value, message) => {
     const plan = planWith({ [name]: value });
     expect(plan.code).not.toBe(0);
