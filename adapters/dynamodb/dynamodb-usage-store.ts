@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { HourRecordPlan } from '../../core/usage/carry-forward';
 import { hourKey, parseHourKey } from '../../core/usage/hours';
 import type { Measurement } from '../../core/usage/request-dimensions';
@@ -16,6 +16,8 @@ export const PENDING_INDEX = 'pending-by-hour';
  *   of earlier hours this record carried; what an hour has carried out is derived from these);
  *   between planning and confirmation the record waits as `pendingQuantity`, `pendingMeasured`,
  *   `pendingCarriedIn`, `pendingAt`;
+ * - carry marker: `SERIES#…` / `CARRY`, with `changes` (a counter), written before any change to an
+ *   already-sent hour (and before closing an unsendable one), removed once no carry is outstanding;
  * - hour completely aggregated: `HOUR#<yyyy-mm-ddThh>` / `AGGREGATED`, with `asOf`, `series`;
  * - aggregation cursor: `AGGREGATION` / `CURSOR`, with `lastCompleteHour`.
  */
@@ -91,7 +93,9 @@ export class DynamoDbUsageStore implements UsageStore {
     if (current.measured === m.quantity) return 'unchanged';
     if (current.asOf >= asOf) return 'stale';
     if (current.sentAt === undefined) throw new Error(`usage hour ${key.pk} ${key.sk} changed during a conditional write; retry`);
-    // Already sent: keep the latest truth; the difference is carried into the next record sent.
+    // Already sent: keep the latest truth; the difference is carried into the next record sent. The
+    // marker goes first, so that a crash in between can only leave a marker with nothing to carry.
+    await this.markCarry(m);
     try {
       await this.documents.send(new UpdateCommand({
         TableName: this.tableName,
@@ -230,6 +234,7 @@ export class DynamoDbUsageStore implements UsageStore {
     const key = { pk: seriesPk(series), sk: hourSk(hour) };
     const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
     if (item === undefined || item.sentAt !== undefined) return;
+    await this.markCarry(series);
     const pending = item.pendingQuantity !== undefined;
     await this.documents.send(new UpdateCommand({
       TableName: this.tableName,
@@ -243,6 +248,38 @@ export class DynamoDbUsageStore implements UsageStore {
         ':carried': pending ? item.pendingCarriedIn : [],
         ':true': true,
       },
+    }));
+  }
+
+  async readUsageHour(series: SeriesKey, hour: number): Promise<StoredUsageHour | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: seriesPk(series), sk: hourSk(hour) }, ConsistentRead: true }));
+    return Item === undefined ? undefined : toStoredHour(Item as UsageHourItem);
+  }
+
+  async carryMarker(series: SeriesKey): Promise<number | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: seriesPk(series), sk: 'CARRY' }, ConsistentRead: true }));
+    return Item?.changes as number | undefined;
+  }
+
+  async clearCarryMarker(series: SeriesKey, counter: number): Promise<void> {
+    try {
+      await this.documents.send(new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: seriesPk(series), sk: 'CARRY' },
+        ConditionExpression: 'changes = :n',
+        ExpressionAttributeValues: { ':n': counter },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error; // a new change arrived: the marker stays
+    }
+  }
+
+  private async markCarry(series: SeriesKey): Promise<void> {
+    await this.documents.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: seriesPk(series), sk: 'CARRY' },
+      UpdateExpression: 'ADD changes :one',
+      ExpressionAttributeValues: { ':one': 1 },
     }));
   }
 

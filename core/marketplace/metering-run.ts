@@ -1,4 +1,4 @@
-import { planHourRecord, type HourRecordPlan } from '../usage/carry-forward';
+import { outstandingCarries, planHourRecord, type HourRecordPlan } from '../usage/carry-forward';
 import { HOUR_MS, hourKey } from '../usage/hours';
 import type { SeriesKey, UsageStore } from '../usage/usage-store';
 import { listingDimensionOf, type ListingConfig } from './listing-config';
@@ -60,6 +60,8 @@ export interface MeteringRunReport {
 interface Prepared {
   readonly series: SeriesKey;
   readonly plan: HourRecordPlan;
+  /** The carry marker's counter when the record was planned (undefined: none). */
+  readonly marker?: number;
   readonly record: MeteringRecord;
 }
 
@@ -118,15 +120,27 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
         hold('before-subscription', 'usage of an hour before the subscription started');
         return;
       }
-      const planned = planHourRecord(await deps.store.readSeries(series), hour);
+      // The history is read only when a late change of a sent hour may be waiting to be carried.
+      // (The pending index is eventually consistent: the hour itself is read again, consistently.)
+      const marker = await deps.store.carryMarker(series);
+      const current = marker === undefined ? await deps.store.readUsageHour(series, hour) : undefined;
+      if (marker === undefined && (current === undefined || current.sent !== undefined)) return; // sent meanwhile
+      const planned = planHourRecord(marker === undefined ? [current!] : await deps.store.readSeries(series), hour);
       if (planned.quantity > MAX_QUANTITY) {
         hold('rejected', `quantity ${planned.quantity} exceeds Marketplace's maximum`);
         return;
       }
-      const plan = await deps.store.recordPendingSend(series, planned, now());
+      let plan: HourRecordPlan;
+      try {
+        plan = await deps.store.recordPendingSend(series, planned, now());
+      } catch (error) {
+        hold('unsent', `not planned this run: ${(error as Error).message}`); // re-measured or sent meanwhile
+        return;
+      }
       prepared.push({
         series,
         plan,
+        marker,
         // Stamped with its usage hour; in the hour the subscription started, not before that moment.
         record: { productCode: customer.productCode, customer: customer.customer, dimension: listingDimension, timestamp: Math.max(hour, customer.subscribedAt ?? hour), quantity: plan.quantity },
       });
@@ -147,6 +161,9 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
       const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...item.series, hour: hourKey(hour), reason, detail });
       if (outcome?.status === 'Success' || outcome?.status === 'DuplicateRecord') {
         await markSentOnce(deps.store, item.series, item.plan, now());
+        if (item.marker !== undefined && outstandingCarries(await deps.store.readSeries(item.series)).length === 0) {
+          await deps.store.clearCarryMarker(item.series, item.marker);
+        }
         if (outcome.status === 'Success') success += 1;
         else duplicate += 1;
         quantitySent += item.plan.quantity;

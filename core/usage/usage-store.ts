@@ -41,8 +41,17 @@ export interface UsageStore {
   initializeLastCompleteHour(hour: number): Promise<void>;
   /** Moves {@link lastCompleteHour} forward (never back). */
   advanceLastCompleteHour(hour: number): Promise<void>;
+  /** One stored hour of a series (a consistent read), if it exists. */
+  readUsageHour(series: SeriesKey, hour: number): Promise<StoredUsageHour | undefined>;
   /** Every stored hour of a series, oldest first. */
   readSeries(series: SeriesKey): Promise<StoredUsageHour[]>;
+  /**
+   * The series' carry marker: a counter of late changes to already-sent hours, present while some may
+   * be unsettled. Without it, an hour's record is its own measurement and the history need not be read.
+   */
+  carryMarker(series: SeriesKey): Promise<number | undefined>;
+  /** Removes the carry marker if no change was recorded since it read `counter`. */
+  clearCarryMarker(series: SeriesKey, counter: number): Promise<void>;
   /** Usage hours of one hour not yet sent, of every series. */
   unsentHours(hour: number): Promise<StoredUsageHour[]>;
   /**

@@ -16,6 +16,7 @@ import { EventFunctionTarget } from './event-function-target';
 import { MarketplaceOnboarding } from './onboarding';
 import { SubscriptionNotifications } from './subscription-notifications';
 import { TenantTable } from './tenant-table';
+import { readListingConfigFile } from '../../config/marketplace-config-file';
 
 /**
  * Where the metering function publishes its metrics (Powertools Metrics, embedded metric format): the
@@ -137,6 +138,8 @@ export class Marketplace extends Construct {
 
   constructor(scope: Construct, id: string, props: MarketplaceProps) {
     super(scope, id);
+    // The metering function bundles config/marketplace.json: an invalid one fails synth here.
+    readListingConfigFile();
     this.props = props;
     const prefix = props.namePrefix;
 

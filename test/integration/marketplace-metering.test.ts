@@ -175,6 +175,42 @@ describe('Marketplace metering', () => {
     expect(billedFor(H11)).toEqual([{ customer: 'cust-acme', quantity: 4 }]);
   });
 
+  it('reads a tenant\'s history only while a late change waits to be carried', async () => {
+    await lake.appendAccessLogs([...requests('acme', H10, 3), ...requests('acme', H11, 1)]);
+    await runScheduledAggregation(aggregation);
+    let historyReads = 0;
+    const counting = Object.create(store) as DynamoDbUsageStore;
+    counting.readSeries = async (series) => { historyReads += 1; return store.readSeries(series); };
+    await runMetering({ ...metering, store: counting }, [H10]);
+    expect(historyReads).toBe(0);
+    expect(await store.carryMarker({ tenantId: 'acme', dimension: 'api_requests' })).toBeUndefined();
+
+    await lake.appendAccessLogs(requests('acme', H10, 2, 'late'));
+    clock += 10 * 60_000;
+    await runScheduledAggregation(aggregation);
+    expect(await store.carryMarker({ tenantId: 'acme', dimension: 'api_requests' })).toBe(1);
+    await runMetering({ ...metering, store: counting }, [H11]);
+    expect(historyReads).toBeGreaterThan(0);
+    expect(billedFor(H11)).toEqual([{ customer: 'cust-acme', quantity: 3 }]);
+    expect(await store.carryMarker({ tenantId: 'acme', dimension: 'api_requests' })).toBeUndefined(); // settled
+  });
+
+  it('keeps the carry marker when a new late change arrives while it is being settled', async () => {
+    const series = { tenantId: 'acme', dimension: 'api_requests' };
+    await lake.appendAccessLogs([...requests('acme', H10, 1)]);
+    await runScheduledAggregation(aggregation);
+    await runMetering(metering, [H10]);
+    await lake.appendAccessLogs(requests('acme', H10, 1, 'late'));
+    clock += 60_000;
+    await runScheduledAggregation(aggregation);
+    const counter = await store.carryMarker(series);
+    await lake.appendAccessLogs(requests('acme', H10, 1, 'later'));
+    clock += 60_000;
+    await runScheduledAggregation(aggregation); // another change after the counter was read
+    await store.clearCarryMarker(series, counter!);
+    expect(await store.carryMarker(series)).toBe(2);
+  });
+
   it('bills once when two metering runs overlap', async () => {
     await lake.appendAccessLogs([...requests('acme', H10, 2), ...requests('globex', H10, 2)]);
     await runScheduledAggregation(aggregation);
