@@ -321,8 +321,10 @@ export class Marketplace extends Construct {
         METRICS_NAMESPACE: METERING_METRICS.namespace,
       },
       policyStatements: [
-        // Pages through the pending-by-hour index; reads, marks pending and sent, closes usage hours.
-        { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [usageTable.tableArn, usageTable.indexesArn] },
+        // Reads, marks pending and sent, and closes usage hours; clears settled carry markers.
+        { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [usageTable.tableArn] },
+        // Reads a series' history and pages through the pending-by-hour index.
+        { actions: ['dynamodb:Query'], resources: [usageTable.tableArn, usageTable.indexesArn] },
         { actions: ['dynamodb:GetItem'], resources: [this.tenantTable.tableArn] },
         // BatchMeterUsage supports no resource-level permissions: AWS requires Resource "*".
         { actions: ['aws-marketplace:BatchMeterUsage'], resources: ['*'] },

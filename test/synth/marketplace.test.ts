@@ -444,8 +444,9 @@ describe('least privilege', () => {
     expect(grants(metering.role)).toEqual({
       'logs:CreateLogStream': [expect.stringMatching(/marketplace-metering_logs/)],
       'logs:PutLogEvents': [expect.stringMatching(/marketplace-metering_logs/)],
-      'dynamodb:GetItem': [usageTableArn, `${usageTableArn}/index/*`, tenantTableArn].sort(),
-      'dynamodb:UpdateItem': [usageTableArn, `${usageTableArn}/index/*`].sort(),
+      'dynamodb:GetItem': [usageTableArn, tenantTableArn].sort(),
+      'dynamodb:UpdateItem': [usageTableArn],
+      'dynamodb:DeleteItem': [usageTableArn],
       'dynamodb:Query': [usageTableArn, `${usageTableArn}/index/*`].sort(),
       'aws-marketplace:BatchMeterUsage': ['*'],
       'sqs:SendMessage': [deadLetterQueueOf(metering.name)],
