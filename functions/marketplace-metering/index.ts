@@ -43,6 +43,7 @@ export async function handler(_event: unknown, context?: Context) {
   metrics.addMetric('RecordsSent', MetricUnit.Count, report.success + report.duplicate);
   metrics.addMetric('RecordsHeldBack', MetricUnit.Count, report.heldBack.length);
   metrics.addMetric('CustomerNotSubscribed', MetricUnit.Count, report.heldBack.filter((h) => h.reason === 'CustomerNotSubscribed').length);
+  metrics.addMetric('RecordsRejected', MetricUnit.Count, report.heldBack.filter((h) => h.reason === 'rejected').length);
   metrics.addMetric('OldestUnsentHourAgeHours', MetricUnit.Count, oldestAgeHours(report.heldBack.map((h) => h.hour), now));
   metrics.publishStoredMetrics();
   logger.info('metering run finished', { calls: report.calls, success: report.success, duplicate: report.duplicate, heldBack: report.heldBack.length, notFinal: report.notFinal });

@@ -29,6 +29,8 @@ export const METERING_METRICS = {
   customerNotSubscribed: 'CustomerNotSubscribed',
   /** Age, in whole hours, of the oldest usage hour held back in the last run (0 when none). */
   oldestUnsentHourAge: 'OldestUnsentHourAgeHours',
+  /** Records Marketplace refused on their own (e.g. timestamp out of bounds, unknown dimension). */
+  recordsRejected: 'RecordsRejected',
 } as const;
 
 /** Path of the registration page (the listing's fulfilment URL) on the metered API. */
@@ -131,6 +133,8 @@ export class Marketplace extends Construct {
   readonly meteringFunction: BundledFunction;
   readonly metering: HourlyScheduledFunction;
   readonly customerNotSubscribedAlarm: CloudwatchMetricAlarm;
+  /** Alarm: Marketplace refused records on their own. */
+  readonly rejectedRecordsAlarm: CloudwatchMetricAlarm;
   readonly unsentUsageAlarm: CloudwatchMetricAlarm;
   /** Set by {@link addOnboarding}. */
   onboarding?: MarketplaceOnboarding;
@@ -223,6 +227,15 @@ export class Marketplace extends Construct {
       alarmName: `${prefix}-marketplace-customer-not-subscribed`,
       alarmDescription: 'AWS Marketplace refused usage records because the customer is not subscribed (CustomerNotSubscribed): that usage is not billed. Check the tenant\'s subscription state in the tenant table and the metering function\'s logs.',
       metricName: METERING_METRICS.customerNotSubscribed,
+      statistic: 'Sum',
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    this.rejectedRecordsAlarm = new CloudwatchMetricAlarm(this, 'rejected-records-alarm', {
+      ...metric,
+      alarmName: `${prefix}-marketplace-rejected-records`,
+      alarmDescription: 'AWS Marketplace refused usage records on their own (timestamp out of bounds, unknown dimension, invalid licence…): they stay unsent. The metering function\'s logs ("usage hour held back", reason "rejected") name the tenant, dimension, hour and Marketplace\'s error.',
+      metricName: METERING_METRICS.recordsRejected,
       statistic: 'Sum',
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',

@@ -386,6 +386,12 @@ describe('metering', () => {
     expect(source).toMatch(/new Metrics\(\{[^}]*serviceName: 'marketplace-metering'/);
     expect(source).toContain(`'${METERING_METRICS.customerNotSubscribed}'`);
     expect(source).toContain(`'${METERING_METRICS.oldestUnsentHourAge}'`);
+    expect(source).toContain(`'${METERING_METRICS.recordsRejected}'`);
+  });
+
+  it('raises an alarm when Marketplace refuses records on their own', () => {
+    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'rejected-records');
+    expect(alarm).toMatchObject({ namespace: 'SaaSMetering', metric_name: 'RecordsRejected', dimensions: { service: 'marketplace-metering' }, statistic: 'Sum', threshold: 0, comparison_operator: 'GreaterThanThreshold', alarm_actions: [topicArn] });
   });
 
   it('raises an alarm when Marketplace refuses a customer as not subscribed', () => {
@@ -545,6 +551,7 @@ describe('alarms', () => {
       'marketplace-notifications-dlq-not-empty',
       'marketplace-onboarding-dlq-not-empty',
       'marketplace-registration-errors',
+      'marketplace-rejected-records',
       'marketplace-unsent-usage',
     ]);
     for (const [, alarm] of alarms) expect(alarm.alarm_actions).toEqual([topicArn]);
