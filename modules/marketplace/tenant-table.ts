@@ -1,7 +1,6 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { isNonEmpty } from '../terraform-expressions';
+import { billingDataTableSettings } from '../storage/billing-data-table';
 
 /** Key attributes and TTL attribute of the tenant table (see `adapters/dynamodb/dynamodb-tenant-registry.ts`). */
 export const TENANT_TABLE_KEYS = {
@@ -37,11 +36,10 @@ export class TenantTable extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantTableProps) {
     super(scope, id);
-    const usesKms = isNonEmpty(props.kmsKeyArn);
     const { partitionKey, sortKey, timeToLive } = TENANT_TABLE_KEYS;
     this.table = new DynamodbTable(this, 'table', {
       name: props.tableName,
-      billingMode: 'PAY_PER_REQUEST',
+      ...billingDataTableSettings({ kmsKeyArn: props.kmsKeyArn, deletionProtection: props.deletionProtection }),
       hashKey: partitionKey,
       rangeKey: sortKey,
       attribute: [
@@ -49,13 +47,6 @@ export class TenantTable extends Construct {
         { name: sortKey, type: 'S' },
       ],
       ttl: { attributeName: timeToLive, enabled: true },
-      pointInTimeRecovery: { enabled: true },
-      // `enabled = false` means the AWS-owned key (the provider's wording); true with a key ARN, that key.
-      serverSideEncryption: {
-        enabled: usesKms,
-        kmsKeyArn: Fn.conditional(usesKms, props.kmsKeyArn, null as unknown as string),
-      },
-      deletionProtectionEnabled: props.deletionProtection,
     });
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;

@@ -1,7 +1,6 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { isNonEmpty } from '../terraform-expressions';
+import { billingDataTableSettings } from '../storage/billing-data-table';
 
 /** Key attributes of the usage table and of its index. */
 export const USAGE_TABLE_KEYS = {
@@ -46,11 +45,10 @@ export class UsageTable extends Construct {
 
   constructor(scope: Construct, id: string, props: UsageTableProps) {
     super(scope, id);
-    const usesKms = isNonEmpty(props.kmsKeyArn);
     const { partitionKey, sortKey, pendingHour } = USAGE_TABLE_KEYS;
     this.table = new DynamodbTable(this, 'table', {
       name: props.tableName,
-      billingMode: 'PAY_PER_REQUEST',
+      ...billingDataTableSettings({ kmsKeyArn: props.kmsKeyArn, deletionProtection: props.deletionProtection }),
       hashKey: partitionKey,
       rangeKey: sortKey,
       attribute: [
@@ -64,13 +62,6 @@ export class UsageTable extends Construct {
         rangeKey: partitionKey,
         projectionType: 'ALL',
       }],
-      pointInTimeRecovery: { enabled: true },
-      // `enabled = false` means the AWS-owned key (the provider's wording); true with a key ARN, that key.
-      serverSideEncryption: {
-        enabled: usesKms,
-        kmsKeyArn: Fn.conditional(usesKms, props.kmsKeyArn, null as unknown as string),
-      },
-      deletionProtectionEnabled: props.deletionProtection,
     });
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;
