@@ -7,6 +7,7 @@ import type * as DynamoModule from '@aws-sdk/lib-dynamodb';
 import type * as EventBridgeModule from '@aws-sdk/client-eventbridge';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { deriveTenantId } from '../../../core/marketplace/identity';
+import { captureOutcome } from '../../support/capture-output';
 
 process.env.AWS_REGION ??= 'us-east-1';
 const ENV = { TENANT_TABLE: 'tenants', EVENT_BUS_NAME: 'control-plane', AWS_REGION: 'us-east-1', POWERTOOLS_DEV: '', POWERTOOLS_LOG_LEVEL: 'INFO' };
@@ -45,23 +46,6 @@ function loadHandler(env: Record<string, string | undefined>) {
   }
 }
 
-async function captureOutput<T>(run: () => Promise<T>): Promise<{ value?: T; error?: unknown; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return { value: await run(), output: chunks.join('') };
-  } catch (error) {
-    return { error, output: chunks.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 function licenseUpdated(id = 'lic-evt-1'): Record<string, any> {
   return {
@@ -77,7 +61,7 @@ describe('marketplace-agreement-events handler', () => {
 
   it('creates the tenant of a License Updated event with the licence identity', async () => {
     const { handler, items } = loadHandler(ENV);
-    const { value } = await captureOutput(() => handler(licenseUpdated()));
+    const { value } = await captureOutcome(() => handler(licenseUpdated()));
     const tenantId = deriveTenantId({ kind: 'license', customerAWSAccountId: BUYER, licenseArn: LICENSE_ARN, productCode: PRODUCT });
     expect(value).toEqual({ tenantId, state: 'pending_registration', saved: true, published: [] });
     expect(items.get(`TENANT#${tenantId}|TENANT`)?.tenant.identity).toEqual({ kind: 'license', customerAWSAccountId: BUYER, licenseArn: LICENSE_ARN, productCode: PRODUCT, agreementId: AGREEMENT });
@@ -91,7 +75,7 @@ describe('marketplace-agreement-events handler', () => {
     ['no event at all', null, 'unknown_format'],
   ])('throws on %s, after a log line with the code and reason only', async (_label, event, code) => {
     const { handler, dynamo, sdk } = loadHandler(ENV);
-    const { error, output } = await captureOutput(() => handler(event));
+    const { error, output } = await captureOutcome(() => handler(event));
     expect(error).toMatchObject({ name: 'UnrecognisedNotificationError', code });
     const line = JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 'ERROR', outcome: 'unrecognised', code, service: 'marketplace-agreement-events' });
@@ -105,7 +89,7 @@ describe('marketplace-agreement-events handler', () => {
       version: '0', id: 'end-1', 'detail-type': 'Purchase Agreement Ended - Manufacturer', source: 'aws.agreement-marketplace', time: '2025-06-01T12:30:00Z',
       detail: { agreement: { id: AGREEMENT, status: 'CANCELLED' }, acceptor: { accountId: BUYER } },
     };
-    const { error, output } = await captureOutput(() => handler(ended));
+    const { error, output } = await captureOutcome(() => handler(ended));
     expect(error).toMatchObject({ name: 'DeferNotification' });
     expect(output).toContain('"outcome":"deferred"');
   });
@@ -113,7 +97,7 @@ describe('marketplace-agreement-events handler', () => {
   it('throws when the registry fails', async () => {
     const { handler, dynamo, sdk } = loadHandler(ENV);
     dynamo.on(sdk.GetCommand).rejects(Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }));
-    const { error, output } = await captureOutput(() => handler(licenseUpdated()));
+    const { error, output } = await captureOutcome(() => handler(licenseUpdated()));
     expect(error).toMatchObject({ name: 'InternalServerError' });
     expect(output).toContain('"outcome":"failed"');
   });

@@ -11,6 +11,7 @@ import { deriveTenantId, lookupKeys, type MarketplaceIdentity } from '../../../c
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import { registerTenant } from '../../../core/marketplace/subscription-lifecycle';
 import { registrationSchema } from '../../../core/marketplace/tenant';
+import { captureOutput } from '../../support/capture-output';
 
 process.env.AWS_REGION ??= 'us-east-1';
 const ENV = { TENANT_TABLE: 'tenants', EVENT_BUS_NAME: 'control-plane', AWS_REGION: 'us-east-1', POWERTOOLS_DEV: '', POWERTOOLS_LOG_LEVEL: 'INFO' };
@@ -83,22 +84,6 @@ function fakeTable(dynamo: AwsStub<any, any, any>, sdk: typeof DynamoModule): Ma
   return items;
 }
 
-/** Everything written to stdout and stderr while `run` runs. */
-async function captureOutput<T>(run: () => Promise<T>): Promise<{ value: T; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return { value: await run(), output: chunks.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 function record(messageId: string, body: string): SQSRecord {
   return {

@@ -8,6 +8,7 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { parseOnboardingEvent } from '../../../core/marketplace/onboarding-event';
 import { CrossTenantUserError, onboardFirstUser, type TenantUserDirectory } from '../../../core/marketplace/onboarding-user';
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
+import { captureOutcome } from '../../support/capture-output';
 
 process.env.AWS_REGION ??= 'us-east-1';
 const ENV = { USER_POOL_ID: 'us-east-1_AbC123xyz', AWS_REGION: 'us-east-1', POWERTOOLS_DEV: '', POWERTOOLS_LOG_LEVEL: 'INFO' };
@@ -36,23 +37,6 @@ function loadHandler(env: Record<string, string | undefined>, mock?: (cognito: A
   }
 }
 
-async function captureOutput<T>(run: () => Promise<T>): Promise<{ value?: T; error?: unknown; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return { value: await run(), output: chunks.join('') };
-  } catch (error) {
-    return { error, output: chunks.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 function subscriberEvent(detail: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -89,7 +73,7 @@ describe('tenant-onboarding handler', () => {
 
   it('creates the first user with the tenant, a verified e-mail and the name, and lets Cognito e-mail the invitation', async () => {
     const { handler, cognito, sdk } = loadHandler(ENV, (c, s) => c.on(s.AdminCreateUserCommand).resolves({ User: { Username: '7f1c-uuid' } }));
-    const { value, output } = await captureOutput(() => handler(subscriberEvent()));
+    const { value, output } = await captureOutcome(() => handler(subscriberEvent()));
     expect(value).toEqual({ tenantId: TENANT, outcome: 'created' });
     const calls = cognito.commandCalls(sdk.AdminCreateUserCommand);
     expect(calls).toHaveLength(1);
@@ -115,7 +99,7 @@ describe('tenant-onboarding handler', () => {
 
   it('is idempotent: an existing user of the same tenant is success, and nothing is changed or re-sent', async () => {
     const { handler, cognito, sdk } = loadHandler(ENV, (c, s) => existingUser(s, c, TENANT));
-    const { value } = await captureOutput(() => handler(subscriberEvent()));
+    const { value } = await captureOutcome(() => handler(subscriberEvent()));
     expect(value).toEqual({ tenantId: TENANT, outcome: 'already_exists' });
     expect(cognito.commandCalls(sdk.AdminCreateUserCommand)).toHaveLength(1);
     expect(cognito.commandCalls(sdk.AdminGetUserCommand)[0].args[0].input).toEqual({ UserPoolId: ENV.USER_POOL_ID, Username: EMAIL });
@@ -127,7 +111,7 @@ describe('tenant-onboarding handler', () => {
     ['no tenant', undefined],
   ])('refuses a user of %s: never moved, the invocation fails', async (_label, otherTenant) => {
     const { handler, cognito } = loadHandler(ENV, (c, s) => existingUser(s, c, otherTenant));
-    const { error, output } = await captureOutput(() => handler(subscriberEvent()));
+    const { error, output } = await captureOutcome(() => handler(subscriberEvent()));
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ name: 'CrossTenantUserError', requestedTenantId: TENANT, existingTenantId: otherTenant });
     expect(cognito.calls()).toHaveLength(2); // AdminCreateUser (refused) and AdminGetUser: no update of any kind
@@ -144,7 +128,7 @@ describe('tenant-onboarding handler', () => {
     ['nothing usable', 'hello'],
   ])('throws on %s without calling Cognito', async (_label, event) => {
     const { handler, cognito } = loadHandler(ENV);
-    const { error, output } = await captureOutput(() => handler(event));
+    const { error, output } = await captureOutcome(() => handler(event));
     expect(error).toMatchObject({ name: 'InvalidOnboardingEvent' });
     expect(cognito.calls()).toHaveLength(0);
     expect(output).toContain('"outcome":"invalid_event"');
@@ -153,7 +137,7 @@ describe('tenant-onboarding handler', () => {
 
   it('fails the invocation on a Cognito error', async () => {
     const { handler } = loadHandler(ENV, (c, s) => c.on(s.AdminCreateUserCommand).rejects(new s.TooManyRequestsException({ message: 'Too many requests', $metadata: {} })));
-    const { error, output } = await captureOutput(() => handler(subscriberEvent()));
+    const { error, output } = await captureOutcome(() => handler(subscriberEvent()));
     expect(error).toMatchObject({ name: 'TooManyRequestsException' });
     expect(output).toContain('"errorName":"TooManyRequestsException"');
   });

@@ -1,6 +1,7 @@
 import type { Context, FirehoseTransformationEvent } from 'aws-lambda';
 import type { IcebergTransformationResult } from '../../../core/ingestion/transform-batch';
 import { accessLog, base64, line } from './fixtures';
+import { captureOutput } from '../../support/capture-output';
 
 type Handler = (event: FirehoseTransformationEvent, context?: Context) => Promise<IcebergTransformationResult>;
 
@@ -29,23 +30,6 @@ function loadHandler(environment: Record<string, string | undefined>): Handler {
   }
 }
 
-/** Everything the function writes to stdout and stderr while `run` runs. */
-async function captureOutput<T>(run: () => Promise<T>): Promise<{ value: T; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    const value = await run();
-    return { value, output: chunks.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 const SECRET_USER = 'jane.doe.secret@example.com';
 const SECRET_IP = '198.51.100.201';
