@@ -9,7 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { deriveTenantId, type MarketplaceIdentity } from '../../core/marketplace/identity';
 import { startLocalRegistration, type LocalRegistration } from '../../local/registration/local-registration';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium by default; CI runners without it point CHROMIUM_PATH at their Chrome. */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const PRODUCT = 'prod-browser';
 const TOKEN = 'browser-token-0123456789abcdef';
 const ACCOUNT = '444455556666';
@@ -55,7 +56,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian chromium (apt-get install -y chromium) to run the browser tests`);
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian chromium (apt-get install -y chromium) or set CHROMIUM_PATH to run the browser tests`);
   }
   local = await startLocalRegistration({ marketplaceRedirect: true, serviceName: 'Example Metering' });
   local.sim.addProduct({ productCode: PRODUCT, dimensions: ['api_requests'] });
