@@ -74,12 +74,20 @@ interface Prepared {
  * `tooOldHours` (hours Marketplace no longer accepts) are closed without a record of their own, so that
  * whatever they measured is carried into the next record of the same tenant and dimension.
  */
-export async function runMetering(deps: MeteringRunDependencies, hours: readonly number[], tooOldHours: readonly number[] = []): Promise<MeteringRunReport> {
+/** Narrows a metering run (the final-usage run of a leaving tenant). */
+export interface MeteringRunScope {
+  /** Only this tenant's usage hours. */
+  readonly tenantId?: string;
+  /** Also hours not (yet) completely aggregated, e.g. the open hour of a tenant whose subscription ends. */
+  readonly includeUnfinishedHours?: boolean;
+}
+
+export async function runMetering(deps: MeteringRunDependencies, hours: readonly number[], tooOldHours: readonly number[] = [], scope: MeteringRunScope = {}): Promise<MeteringRunReport> {
   const now = deps.now ?? Date.now;
   // Hours Marketplace no longer accepts are closed first: their usage is carried into the next record.
   let closedUnsendable = 0;
   for (const hour of tooOldHours) {
-    for (const usage of await deps.store.unsentHours(hour)) {
+    for (const usage of (await deps.store.unsentHours(hour)).filter((u) => scope.tenantId === undefined || u.tenantId === scope.tenantId)) {
       await deps.store.closeUnsendable({ tenantId: usage.tenantId, dimension: usage.dimension }, hour, now());
       closedUnsendable += 1;
     }
@@ -92,13 +100,14 @@ export async function runMetering(deps: MeteringRunDependencies, hours: readonly
   let quantitySent = 0;
 
   for (const hour of [...hours].sort((a, b) => a - b)) {
-    if ((await deps.store.hourAggregatedAsOf(hour)) === undefined) {
+    if (!scope.includeUnfinishedHours && (await deps.store.hourAggregatedAsOf(hour)) === undefined) {
       notFinal.push(hourKey(hour));
       continue;
     }
     const prepared: Prepared[] = [];
     // Series are independent, so their store round trips overlap; each series-hour is touched once.
-    await forEachLimited(await deps.store.unsentHours(hour), deps.concurrency ?? 16, async (usage) => {
+    const unsent = (await deps.store.unsentHours(hour)).filter((u) => scope.tenantId === undefined || u.tenantId === scope.tenantId);
+    await forEachLimited(unsent, deps.concurrency ?? 16, async (usage) => {
       const series = { tenantId: usage.tenantId, dimension: usage.dimension };
       const hold = (reason: HeldBack['reason'], detail?: string) => heldBack.push({ ...series, hour: hourKey(hour), reason, detail });
       const listingDimension = listingDimensionOf(deps.listing, usage.dimension);

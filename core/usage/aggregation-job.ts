@@ -50,7 +50,10 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
  * failure leaves that hour unmarked — either way the next run does the hour again, and since every
  * write is conditional, doing an hour twice (or in two concurrent runs) changes nothing.
  */
-export async function aggregateWindow(deps: AggregationDependencies, window: AggregationWindow): Promise<AggregationReport> {
+export async function aggregateWindow(deps: AggregationDependencies, window: AggregationWindow, options: { readonly markAggregatedThrough?: number } = {}): Promise<AggregationReport> {
+  // Hours after `markAggregatedThrough` (e.g. the open hour a final-usage run measures) are measured
+  // but not marked aggregated: a later scheduled run completes them.
+  const markThrough = options.markAggregatedThrough ?? window.lastHour;
   const now = deps.now ?? Date.now;
   const asOf = now();
   const outcomes: Record<RecordOutcome, number> = { created: 0, updated: 0, unchanged: 0, stale: 0 };
@@ -75,7 +78,7 @@ export async function aggregateWindow(deps: AggregationDependencies, window: Agg
       await forEachLimited(hourMeasurements, deps.writeConcurrency ?? 16, async (m) => {
         outcomes[await deps.store.recordMeasurement(m, asOf, now())] += 1;
       });
-      await deps.store.markHourAggregated(hour, asOf, hourMeasurements.length);
+      if (hour <= markThrough) await deps.store.markHourAggregated(hour, asOf, hourMeasurements.length);
     }
   }
   return {

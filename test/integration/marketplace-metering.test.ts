@@ -12,6 +12,7 @@ import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store
 import { usageTableDefinition } from '../../adapters/dynamodb/usage-table-definition';
 import { AwsMeteringService } from '../../adapters/marketplace/aws-metering-service';
 import { parseListingConfig } from '../../core/marketplace/listing-config';
+import { runFinalUsage } from '../../core/marketplace/final-usage';
 import { runMetering, type BillableCustomer, type MeteringRunDependencies } from '../../core/marketplace/metering-run';
 import { RateLimiter } from '../../core/marketplace/rate-limiter';
 import { runScheduledAggregation, type AggregationDependencies } from '../../core/usage/aggregation-job';
@@ -209,6 +210,33 @@ describe('Marketplace metering', () => {
     await runScheduledAggregation(aggregation); // another change after the counter was read
     await store.clearCarryMarker(series, counter!);
     expect(await store.carryMarker(series)).toBe(2);
+  });
+
+  it('sends a leaving tenant\'s usage, its open hour included, within the hour after unsubscribe-pending', async () => {
+    // 12:10: hours up to 11:00 are aggregated and sent as usual.
+    await lake.appendAccessLogs([...requests('acme', H11, 2), ...requests('globex', H11, 1)]);
+    await runScheduledAggregation(aggregation);
+    await runMetering(metering, [H10, H11]);
+    const H12 = H11 + HOUR_MS;
+    // acme's subscription ends: unsubscribe-pending at 12:20; it used the API at 12:05 and 12:15.
+    await lake.appendAccessLogs([
+      accessLogRow({ id: 'final-1', tenant: 'acme', at: H12 + 5 * 60_000 }),
+      accessLogRow({ id: 'final-2', tenant: 'acme', at: H12 + 15 * 60_000 }),
+      accessLogRow({ id: 'other', tenant: 'globex', at: H12 + 16 * 60_000 }),
+    ]);
+    customers.set('acme', { ...customers.get('acme')!, billable: true });
+    clock = H12 + 35 * 60_000; // the delay queue hands the event over 15 minutes after 12:20
+    const report = await runFinalUsage(aggregation, metering, 'acme', clock);
+    expect(report).toMatchObject({ success: 1, heldBack: [] });
+    expect(billedFor(H12)).toEqual([{ customer: 'cust-acme', quantity: 2 }]); // 12:35 < 13:20: inside the window
+    expect(await store.hourAggregatedAsOf(H12)).toBeUndefined(); // the open hour is not marked complete for everyone
+
+    // The hourly runs later complete 12:00 for everyone: globex is sent then, acme is not sent twice.
+    clock = H12 + HOUR_MS + 15 * 60_000;
+    await runScheduledAggregation(aggregation);
+    await runMetering(metering, [H12]);
+    expect(billedFor(H12)).toEqual(expect.arrayContaining([{ customer: 'cust-acme', quantity: 2 }, { customer: LICENSE, quantity: 1 }]));
+    expect(simulator.ledger().filter((e) => e.customerIdentifier === 'cust-acme' && e.hour === H12)).toHaveLength(1);
   });
 
   it('bills once when two metering runs overlap', async () => {
