@@ -27,7 +27,7 @@ const env = requiredEnvironment(process.env, ['USAGE_TABLE', 'TENANT_TABLE', 'AT
 const dynamo = new DynamoDBClient({});
 const store = new DynamoDbUsageStore(dynamo, env.USAGE_TABLE);
 const registry = new DynamoDbTenantRegistry(dynamo, env.TENANT_TABLE);
-const engine = new AthenaUsageEngine(new AthenaQueryRunner(new AthenaClient({}), { workGroup: env.ATHENA_WORKGROUP, database: env.USAGE_DATABASE, timeoutMs: 300_000 }));
+const engine = new AthenaUsageEngine(new AthenaQueryRunner(new AthenaClient({}), { workGroup: env.ATHENA_WORKGROUP, database: env.USAGE_DATABASE, timeoutMs: 120_000 }));
 // SaaS metering is served in us-east-1 whatever region the stack runs in.
 const service = new AwsMeteringService(new MarketplaceMeteringClient({ region: 'us-east-1', maxAttempts: 3 }));
 const limiter = new RateLimiter(10);

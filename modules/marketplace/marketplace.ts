@@ -11,8 +11,10 @@ import type { PolicyStatement } from '../iam/policy-statement';
 import type { PublicRoute } from '../metered-api/metered-api';
 import { HourlyScheduledFunction } from '../scheduling/hourly-scheduled-function';
 import type { UsageTable } from '../usage-aggregation/usage-table';
+import type { UsageLake } from '../usage-lake/usage-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { EventFunctionTarget } from './event-function-target';
+import { FinalUsageQueue } from './final-usage-queue';
 import { MarketplaceOnboarding } from './onboarding';
 import { SubscriptionNotifications } from './subscription-notifications';
 import { TenantTable } from './tenant-table';
@@ -40,6 +42,13 @@ export const REGISTRATION_PATH = ['marketplace', 'register'] as const;
 export const MARKETPLACE_SETTINGS = {
   meteringTimeoutSeconds: 300,
   notificationTimeoutSeconds: 30,
+  /**
+   * The final-usage function runs one Athena query and one tenant's records. Its timeout sets the
+   * queue's visibility timeout (6×): 300 s lets a failed first try (15 minutes after the notification)
+   * be retried 30 minutes later, still inside Marketplace's hour.
+   */
+  finalUsageTimeoutSeconds: 300,
+  finalUsageMemorySizeMb: 512,
   /** SaaS metering, ResolveCustomer and the Marketplace notifications are served in us-east-1. */
   marketplaceRegion: 'us-east-1',
 } as const;
@@ -51,8 +60,16 @@ export interface MarketplaceProps {
   readonly aws: AwsEnvironment;
   /** Days to keep the functions' logs. */
   readonly logRetentionDays: number;
-  /** The usage table the metering function reads unsent usage hours from and marks them sent in. */
+  /**
+   * The usage table the metering function reads unsent usage hours from and marks them sent in, and the
+   * final-usage function records an unsubscribing tenant's last usage in and sends it from.
+   */
   readonly usageTable: UsageTable;
+  /**
+   * The usage lake the final-usage function queries (Athena workgroup, Glue database, bucket; Lake
+   * Formation grants when the catalog is governed by it) for the usage not aggregated yet.
+   */
+  readonly lake: UsageLake;
   /**
    * Customer-managed KMS key of the lake (it encrypts the usage table, and the tenant table too), or an
    * empty string (may be a Terraform expression) for AWS-owned keys.
@@ -103,6 +120,10 @@ export interface MarketplaceOnboardingOptions {
  * - **metering**: `marketplace-metering` every hour after the aggregation (BatchMeterUsage), with the
  *   failure path of {@link HourlyScheduledFunction}, and alarms on refused customers and on usage that
  *   stays unsent;
+ * - **final usage**: on `AWS Marketplace Unsubscribe Pending` (published to the Marketplace bus),
+ *   `marketplace-final-usage` queries the lake for the tenant's usage not aggregated yet and sends it
+ *   (BatchMeterUsage), through a 15-minute delay queue ({@link FinalUsageQueue}) so that the buffered
+ *   usage has reached the lake;
  * - **onboarding** of new subscribers, added by {@link addOnboarding} once the user pool exists.
  *
  * Every queue has a dead-letter queue and every dead-letter queue an alarm on the alarm topic.
@@ -136,6 +157,10 @@ export class Marketplace extends Construct {
   /** Alarm: Marketplace refused records on their own. */
   readonly rejectedRecordsAlarm: CloudwatchMetricAlarm;
   readonly unsentUsageAlarm: CloudwatchMetricAlarm;
+  readonly finalUsageFunction: BundledFunction;
+  /** The rule on the Marketplace bus, the delay queue and its dead-letter queue, the event source mapping. */
+  readonly finalUsage: FinalUsageQueue;
+  readonly finalUsageErrorsAlarm: CloudwatchMetricAlarm;
   /** Set by {@link addOnboarding}. */
   onboarding?: MarketplaceOnboarding;
   private readonly props: MarketplaceProps;
@@ -249,6 +274,29 @@ export class Marketplace extends Construct {
       threshold: props.unsentUsageAlarmHours ?? 3,
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
+
+    this.finalUsageFunction = this.createFinalUsageFunction();
+    this.finalUsage = new FinalUsageQueue(this, 'final-usage', {
+      namePrefix: prefix,
+      eventBusName: this.eventBusName,
+      handler: this.finalUsageFunction,
+      handlerTimeoutSeconds: MARKETPLACE_SETTINGS.finalUsageTimeoutSeconds,
+      alarmTopicArn: props.alarmTopicArn,
+    });
+    this.finalUsageErrorsAlarm = new CloudwatchMetricAlarm(this, 'final-usage-errors-alarm', {
+      alarmName: `${prefix}-marketplace-final-usage-errors`,
+      alarmDescription: 'The AWS Marketplace final-usage function failed (an unhandled error or a timeout): an unsubscribing buyer\'s last usage may be unsent. The message is received again (3 times, then dead-lettered); see the function\'s logs.',
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: this.finalUsageFunction.functionName },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [props.alarmTopicArn],
+    });
   }
 
   /**
@@ -344,6 +392,45 @@ export class Marketplace extends Construct {
       ],
     });
     grantKmsKeyUse(fn, 'kms', fn.role.id, this.props.kmsKeyArn);
+    return fn;
+  }
+
+  /**
+   * The final-usage function: the lake through Athena (as the aggregator reads it), the usage table
+   * (records the tenant's last measurements and sends them as the metering function does), tenants,
+   * BatchMeterUsage. Its queue's consume permissions are granted by {@link FinalUsageQueue}.
+   */
+  private createFinalUsageFunction(): BundledFunction {
+    const { usageTable, lake } = this.props;
+    const fn = new BundledFunction(this, 'marketplace-final-usage', {
+      entry: 'marketplace-final-usage',
+      functionName: `${this.props.namePrefix}-marketplace-final-usage`,
+      description: 'AWS Marketplace Unsubscribe Pending: sends the tenant\'s usage not metered yet to AWS Marketplace (BatchMeterUsage)',
+      logRetentionDays: this.props.logRetentionDays,
+      timeoutSeconds: MARKETPLACE_SETTINGS.finalUsageTimeoutSeconds,
+      memorySizeMb: MARKETPLACE_SETTINGS.finalUsageMemorySizeMb,
+      environment: {
+        USAGE_TABLE: usageTable.tableName,
+        TENANT_TABLE: this.tenantTableName,
+        ATHENA_WORKGROUP: lake.workGroupName,
+        USAGE_DATABASE: lake.databaseName,
+        METRICS_NAMESPACE: METERING_METRICS.namespace,
+      },
+      policyStatements: [
+        // Athena on the workgroup, Glue and S3 reads of the lake, the query results.
+        ...lake.queryStatements(),
+        // Records the last usage hours, marks them pending and sent, closes them, clears carry markers.
+        { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [usageTable.tableArn] },
+        // Reads a series' history and pages through the pending-by-hour index.
+        { actions: ['dynamodb:Query'], resources: [usageTable.tableArn, usageTable.indexesArn] },
+        { actions: ['dynamodb:GetItem'], resources: [this.tenantTable.tableArn] },
+        // BatchMeterUsage supports no resource-level permissions: AWS requires Resource "*".
+        { actions: ['aws-marketplace:BatchMeterUsage'], resources: ['*'] },
+      ],
+    });
+    // The lake's key (when configured) encrypts the lake, the query results and both tables.
+    grantKmsKeyUse(fn, 'kms', fn.role.id, this.props.kmsKeyArn);
+    lake.grantLakeFormation('final-usage-grants', fn.role.arn, ['DESCRIBE'], ['SELECT', 'DESCRIBE']);
     return fn;
   }
 

@@ -83,6 +83,7 @@ export class MeteringStack extends TerraformStack {
       aws,
       logRetentionDays: vars.logRetentionDays,
       usageTable: this.aggregation.usageTable,
+      lake: this.lake,
       kmsKeyArn: vars.lakeKmsKeyArn,
       tenantTableDeletionProtection: vars.tenantTableDeletionProtection,
       snsTopicArns: vars.marketplaceSnsTopicArns,

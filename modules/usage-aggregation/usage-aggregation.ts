@@ -9,7 +9,6 @@ import { Construct } from 'constructs';
 import { BundledFunction } from '../bundled-function/bundled-function';
 import { grantKmsKeyUse } from '../iam/kms-grant';
 import { HOURLY_SCHEDULE_DEFAULTS, HourlyScheduledFunction } from '../scheduling/hourly-scheduled-function';
-import { LAKE_PREFIXES } from '../usage-lake/lake-bucket';
 import type { UsageLake } from '../usage-lake/usage-lake';
 import { UsageTable } from './usage-table';
 import { readMeteringConfigFile } from '../../config/metering-config-file';
@@ -148,8 +147,6 @@ export class UsageAggregation extends Construct {
   /** The aggregator, allowed exactly what it calls: Athena on the workgroup, reads of the lake, the usage table. */
   private createAggregator(props: UsageAggregationProps): BundledFunction {
     const { lake } = props;
-    const glue = lake.glueArns('*');
-    const bucketArn = lake.bucket.bucketArn;
     const aggregator = new BundledFunction(this, 'aggregator', {
       entry: 'usage-aggregator',
       functionName: `${props.namePrefix}-usage-aggregator`,
@@ -165,20 +162,10 @@ export class UsageAggregation extends Construct {
         INGESTION_DELAY_SECONDS: Token.asString(props.ingestionDelaySeconds),
       },
       policyStatements: [
+        // Athena on the workgroup, Glue and S3 reads of the lake, the query results.
+        ...lake.queryStatements(),
         {
-          actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-          resources: [lake.workGroup.arn],
-        },
-        {
-          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-          resources: [glue.catalog, glue.database, glue.table],
-        },
-        // Athena reads the tables' files and writes query results with the caller's credentials.
-        { actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucketArn] },
-        { actions: ['s3:GetObject'], resources: [`${bucketArn}/${LAKE_PREFIXES.tables}*`] },
-        { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${bucketArn}/${LAKE_PREFIXES.athenaResults}*`] },
-        {
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
           resources: [this.usageTable.tableArn, this.usageTable.indexesArn],
         },
       ],

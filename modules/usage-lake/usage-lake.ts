@@ -13,6 +13,7 @@ import { readSqlFile } from '../../sql/sql-files';
 import { glueArns, type AwsEnvironment } from '../aws-environment';
 import { BundledFunction } from '../bundled-function/bundled-function';
 import { grantKmsKeyUse } from '../iam/kms-grant';
+import type { PolicyStatement } from '../iam/policy-statement';
 import { LakeBucket, LAKE_PREFIXES } from './lake-bucket';
 import { LakeFormationGrants } from './lake-formation-grants';
 import { isNonEmpty } from '../terraform-expressions';
@@ -133,6 +134,31 @@ export class UsageLake extends Construct {
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
         resources: [`${bucketArn}/${LAKE_PREFIXES.tables}${table}/*`],
       },
+    ];
+  }
+
+  /**
+   * Statements that let a role query the lake through the workgroup, reading only: Athena on the
+   * workgroup, Glue reads of the usage database and its tables, and, because Athena reads the tables'
+   * files and writes the query results with the caller's credentials, the bucket (listing), the tables'
+   * files (read) and the query results (read, write). Grant the KMS key and
+   * {@link grantLakeFormation} (`SELECT`, `DESCRIBE`) besides.
+   */
+  queryStatements(): PolicyStatement[] {
+    const glue = this.glueArns('*');
+    const bucketArn = this.bucket.bucketArn;
+    return [
+      {
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [this.workGroup.arn],
+      },
+      {
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [glue.catalog, glue.database, glue.table],
+      },
+      { actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [bucketArn] },
+      { actions: ['s3:GetObject'], resources: [`${bucketArn}/${LAKE_PREFIXES.tables}*`] },
+      { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${bucketArn}/${LAKE_PREFIXES.athenaResults}*`] },
     ];
   }
 

@@ -62,13 +62,22 @@ const registration = functionNamed('marketplace-registration');
 const subscriptions = functionNamed('marketplace-subscriptions');
 const agreementEvents = functionNamed('marketplace-agreement-events');
 const onboarding = functionNamed('tenant-onboarding');
-const marketplaceFunctions = { metering, registration, subscriptions, agreementEvents, onboarding };
+const finalUsage = functionNamed('marketplace-final-usage');
+const aggregator = functionNamed('usage-aggregation_aggregator');
+const marketplaceFunctions = { metering, registration, subscriptions, agreementEvents, onboarding, finalUsage };
 
-/** The only resources AWS requires as "*": actions without resource-level permissions. */
-const STAR_RESOURCE_EXCEPTIONS: Record<string, string> = {
-  'aws-marketplace:BatchMeterUsage': metering.role,
-  'aws-marketplace:ResolveCustomer': registration.role,
+/** The only resources AWS requires as "*" (actions without resource-level permissions), and the roles that may use them. */
+const STAR_RESOURCE_EXCEPTIONS: Record<string, string[]> = {
+  'aws-marketplace:BatchMeterUsage': [metering.role, finalUsage.role].sort(),
+  'aws-marketplace:ResolveCustomer': [registration.role],
 };
+
+/**
+ * Resources that may end in a wildcard: the indexes of a table, a log group's streams, and (for the
+ * roles that query the lake) the Glue tables of the usage database and the lake's tables and query
+ * results prefixes.
+ */
+const WILDCARD_RESOURCE = /\/index\/\*$|:\*$|:table\/\$\{aws_glue_catalog_database\.[^.]+\.name\}\/\*$|^\$\{aws_s3_bucket\.[^.]+\.arn\}\/(tables|athena-results)\/\*$/;
 
 /** The DynamoDB actions an adapter's code calls (document-client commands), e.g. `dynamodb:GetItem`. */
 function dynamoActionsOf(...adapters: string[]): string[] {
@@ -152,6 +161,7 @@ describe('queues', () => {
     const deadLetterQueues = queues.filter(([, q]) => /-dlq$/.test(q.name as string));
     expect(deadLetterQueues.map(([, q]) => q.name).sort()).toEqual([
       '${var.name_prefix}-marketplace-agreement-events-dlq',
+      '${var.name_prefix}-marketplace-final-usage-dlq',
       '${var.name_prefix}-marketplace-metering-dlq',
       '${var.name_prefix}-marketplace-notifications-dlq',
       '${var.name_prefix}-marketplace-onboarding-dlq',
@@ -422,6 +432,106 @@ describe('metering', () => {
   });
 });
 
+describe('final usage', () => {
+  const [ruleName, rule] = resourceNamed(stack, 'aws_cloudwatch_event_rule', 'final-usage');
+  const ruleArn = ref('aws_cloudwatch_event_rule', ruleName, 'arn');
+  const [, target] = resourceNamed(stack, 'aws_cloudwatch_event_target', 'final-usage');
+  const [finalQueueName, finalQueue] = resourceNamed(stack, 'aws_sqs_queue', 'marketplace_final-usage_queue');
+  const finalQueueArn = ref('aws_sqs_queue', finalQueueName, 'arn');
+  const [dlqName, dlq] = resourceNamed(stack, 'aws_sqs_queue', 'marketplace_final-usage_dlq');
+  const dlqArn = ref('aws_sqs_queue', dlqName, 'arn');
+
+  it('listens on the Marketplace bus for the AWS Marketplace Unsubscribe Pending events we publish', () => {
+    expect(rule.event_bus_name).toBe(ref('aws_cloudwatch_event_bus', busName, 'name'));
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({ source: ['saas-metering.marketplace'], 'detail-type': ['AWS Marketplace Unsubscribe Pending'] });
+    expect(CONTROL_PLANE_EVENT_SOURCE).toBe('saas-metering.marketplace');
+  });
+
+  it('goes to a 15-minute delay queue, retried for a day, then to a dead-letter queue', () => {
+    expect(target).toMatchObject({
+      rule: ref('aws_cloudwatch_event_rule', ruleName, 'name'),
+      event_bus_name: ref('aws_cloudwatch_event_bus', busName, 'name'),
+      arn: finalQueueArn,
+      retry_policy: { maximum_retry_attempts: 185, maximum_event_age_in_seconds: 86400 },
+      dead_letter_config: { arn: dlqArn },
+    });
+    expect(target.depends_on).toEqual([expect.stringMatching(/^aws_sqs_queue_policy\.marketplace_final-usage_queue-policy/)]);
+  });
+
+  it('the delay queue holds messages 900 s, is encrypted, redrives after 3 receives, and hides a message 6 times the function timeout', () => {
+    expect(finalQueue).toMatchObject({
+      name: '${var.name_prefix}-marketplace-final-usage',
+      delay_seconds: 900,
+      sqs_managed_sse_enabled: true,
+      redrive_policy: `\${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.${dlqName}.arn, "maxReceiveCount" = 3})}`,
+    });
+    expect(finalQueue.visibility_timeout_seconds).toBeGreaterThanOrEqual(6 * (finalUsage.fn.timeout as number));
+    expect(dlq).toMatchObject({ name: '${var.name_prefix}-marketplace-final-usage-dlq', sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
+    expect(dlq.message_retention_seconds as number).toBeGreaterThan(finalQueue.message_retention_seconds as number);
+  });
+
+  it('may be sent to only by the rule, and its dead-letter queue fed only by the rule', () => {
+    const [, policy] = resourceNamed(stack, 'aws_sqs_queue_policy', 'marketplace_final-usage_queue-policy');
+    expect(policy.queue_url).toBe(ref('aws_sqs_queue', finalQueueName, 'url'));
+    expect(policy.count).toBeUndefined();
+    expect(documentStatements(stack, policy.policy as string)).toEqual([{
+      sid: 'UnsubscribePendingRuleOnly',
+      effect: 'Allow',
+      principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
+      actions: ['sqs:SendMessage'],
+      resources: [finalQueueArn],
+      condition: [{ test: 'ArnEquals', variable: 'aws:SourceArn', values: [ruleArn] }],
+    }]);
+    const [, dlqPolicy] = resourceNamed(stack, 'aws_sqs_queue_policy', 'marketplace_final-usage_dlq');
+    expect(documentStatements(stack, dlqPolicy.policy as string)).toEqual([expect.objectContaining({
+      principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
+      actions: ['sqs:SendMessage'],
+      resources: [dlqArn],
+      condition: [{ test: 'ArnEquals', variable: 'aws:SourceArn', values: [ruleArn] }],
+    })]);
+  });
+
+  it('reaches marketplace-final-usage one message at a time with partial batch failures', () => {
+    const [, mapping] = resourceNamed(stack, 'aws_lambda_event_source_mapping', 'final-usage');
+    expect(mapping).toMatchObject({
+      event_source_arn: finalQueueArn,
+      function_name: ref('aws_lambda_function', finalUsage.name, 'arn'),
+      batch_size: 1,
+      function_response_types: ['ReportBatchItemFailures'],
+    });
+    expect(mapping.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\.marketplace_final-usage_consume/)]);
+  });
+
+  it('runs for up to 10 minutes with 512 MB, told where the tables, the workgroup and the lake are', () => {
+    expect(finalUsage.fn).toMatchObject({ timeout: 300, memory_size: 512 });
+    const [workGroupName] = resourceNamed(stack, 'aws_athena_workgroup', 'usage-lake');
+    const [databaseName] = resourceNamed(stack, 'aws_glue_catalog_database', 'usage-lake');
+    expect((finalUsage.fn.environment as { variables: Record<string, string> }).variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'marketplace-final-usage',
+      USAGE_TABLE: ref('aws_dynamodb_table', usageTableName, 'name'),
+      TENANT_TABLE: ref('aws_dynamodb_table', tenantTableName, 'name'),
+      ATHENA_WORKGROUP: ref('aws_athena_workgroup', workGroupName, 'name'),
+      USAGE_DATABASE: ref('aws_glue_catalog_database', databaseName, 'name'),
+      METRICS_NAMESPACE: METERING_METRICS.namespace,
+    });
+  });
+
+  it('raises an alarm when the function fails', () => {
+    const [, alarm] = resourceNamed(stack, 'aws_cloudwatch_metric_alarm', 'final-usage-errors');
+    expect(alarm).toMatchObject({
+      alarm_name: '${var.name_prefix}-marketplace-final-usage-errors',
+      namespace: 'AWS/Lambda',
+      metric_name: 'Errors',
+      dimensions: { FunctionName: ref('aws_lambda_function', finalUsage.name, 'function_name') },
+      statistic: 'Sum',
+      threshold: 0,
+      comparison_operator: 'GreaterThanThreshold',
+      alarm_actions: [topicArn],
+    });
+  });
+});
+
 describe('least privilege', () => {
   it.each(Object.entries(marketplaceFunctions))('%s: no wildcard action, and "*" only as the resource of an action without resource-level permissions', (_, { role }) => {
     const statements = roleStatements(role);
@@ -431,16 +541,16 @@ describe('least privilege', () => {
       for (const action of statement.actions) expect(action).not.toMatch(/\*/);
       if (statement.resources.includes('*')) {
         expect(statement.resources).toEqual(['*']);
-        for (const action of statement.actions) expect(STAR_RESOURCE_EXCEPTIONS[action]).toBe(role);
+        for (const action of statement.actions) expect(STAR_RESOURCE_EXCEPTIONS[action]).toContain(role);
       }
-      for (const resource of statement.resources) expect(resource === '*' || !resource.includes('*') || /\/index\/\*$|:\*$/.test(resource)).toBe(true);
+      for (const resource of statement.resources) expect(resource === '*' || !resource.includes('*') || WILDCARD_RESOURCE.test(resource)).toBe(true);
     }
   });
 
-  it('allows BatchMeterUsage to the metering role only and ResolveCustomer to the registration role only', () => {
+  it('allows BatchMeterUsage to the metering and final-usage roles only and ResolveCustomer to the registration role only', () => {
     const roles = Object.keys(resourcesOfType(stack, 'aws_iam_role'));
-    const holders = (action: string) => roles.filter((role) => roleStatements(role).some((s) => s.actions.includes(action)));
-    expect(holders('aws-marketplace:BatchMeterUsage')).toEqual([metering.role]);
+    const holders = (action: string) => roles.filter((role) => roleStatements(role).some((s) => s.actions.includes(action))).sort();
+    expect(holders('aws-marketplace:BatchMeterUsage')).toEqual([metering.role, finalUsage.role].sort());
     expect(holders('aws-marketplace:ResolveCustomer')).toEqual([registration.role]);
     const marketplaceActions = roles.flatMap((role) => roleStatements(role).flatMap((s) => s.actions)).filter((a) => a.startsWith('aws-marketplace:'));
     expect([...new Set(marketplaceActions)].sort()).toEqual(Object.keys(STAR_RESOURCE_EXCEPTIONS).sort());
@@ -506,6 +616,52 @@ describe('least privilege', () => {
     });
   });
 
+  it('final usage: queries the lake as the aggregator does, records and sends usage, reads tenants, consumes its queue', () => {
+    const [workGroupName] = resourceNamed(stack, 'aws_athena_workgroup', 'usage-lake');
+    const workGroupArn = ref('aws_athena_workgroup', workGroupName, 'arn');
+    const [bucketName] = resourceNamed(stack, 'aws_s3_bucket', 'usage-lake');
+    const bucketArn = ref('aws_s3_bucket', bucketName, 'arn');
+    const glue = grants(aggregator.role)['glue:GetTable'];
+    expect(glue).toEqual([expect.stringMatching(/:catalog$/), expect.stringMatching(/:database\/[^/]+$/), expect.stringMatching(/:table\/[^/]+\/\*$/)].sort());
+    const [finalQueueName] = resourceNamed(stack, 'aws_sqs_queue', 'marketplace_final-usage_queue');
+    const finalQueueArn = ref('aws_sqs_queue', finalQueueName, 'arn');
+    expect(grants(finalUsage.role)).toEqual({
+      'logs:CreateLogStream': [expect.stringMatching(/marketplace-final-usage_logs/)],
+      'logs:PutLogEvents': [expect.stringMatching(/marketplace-final-usage_logs/)],
+      'athena:StartQueryExecution': [workGroupArn],
+      'athena:GetQueryExecution': [workGroupArn],
+      'athena:GetQueryResults': [workGroupArn],
+      'athena:StopQueryExecution': [workGroupArn],
+      'glue:GetDatabase': glue,
+      'glue:GetTable': glue,
+      'glue:GetPartitions': glue,
+      's3:ListBucket': [bucketArn],
+      's3:GetBucketLocation': [bucketArn],
+      's3:GetObject': [`${bucketArn}/athena-results/*`, `${bucketArn}/tables/*`].sort(),
+      's3:PutObject': [`${bucketArn}/athena-results/*`],
+      'dynamodb:GetItem': [usageTableArn, tenantTableArn].sort(),
+      'dynamodb:UpdateItem': [usageTableArn],
+      'dynamodb:DeleteItem': [usageTableArn],
+      'dynamodb:Query': [usageTableArn, `${usageTableArn}/index/*`].sort(),
+      'aws-marketplace:BatchMeterUsage': ['*'],
+      'sqs:ReceiveMessage': [finalQueueArn],
+      'sqs:DeleteMessage': [finalQueueArn],
+      'sqs:GetQueueAttributes': [finalQueueArn],
+      'kms:Decrypt': kmsGrant,
+      'kms:GenerateDataKey': kmsGrant,
+    });
+    // Exactly the aggregator's Athena, Glue and S3 grants.
+    const lakeGrants = (role: string) => Object.fromEntries(Object.entries(grants(role)).filter(([action]) => /^(athena|glue|s3):/.test(action)));
+    expect(lakeGrants(finalUsage.role)).toEqual(lakeGrants(aggregator.role));
+  });
+
+  it('final usage: gets Lake Formation SELECT and DESCRIBE only when the catalog is governed by it', () => {
+    const lakeFormation = Object.values(resourcesOfType(stack, 'aws_lakeformation_permissions')).filter((g) => g.principal === ref('aws_iam_role', finalUsage.role, 'arn'));
+    expect(lakeFormation.map((g) => (g.permissions as string[]).slice().sort())).toEqual([['DESCRIBE'], ['DESCRIBE', 'SELECT']]);
+    for (const grant of lakeFormation) expect(grant.count).toBe('${var.lake_formation_enabled ? 1 : 0}');
+    expect(lakeFormation.find((g) => g.table)).toMatchObject({ table: { wildcard: true } });
+  });
+
   it('onboarding: users of the user pool, its dead-letter queue', () => {
     expect(Object.keys(grants(onboarding.role)).sort()).toEqual(['cognito-idp:AdminCreateUser', 'cognito-idp:AdminGetUser', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage']);
   });
@@ -519,12 +675,15 @@ describe('least privilege', () => {
     // Metering reads tenants only (through the customer directory) and uses the usage store.
     expect(actionsOn(metering.role, tenantTableArn)).toEqual(['dynamodb:GetItem']);
     expect(actionsOn(metering.role, usageTableArn)).toEqual(dynamoActionsOf('dynamodb-usage-store'));
+    // Final usage reads tenants only too, and records measurements besides using the usage store.
+    expect(actionsOn(finalUsage.role, tenantTableArn)).toEqual(['dynamodb:GetItem']);
+    expect(actionsOn(finalUsage.role, usageTableArn)).toEqual(expect.arrayContaining(dynamoActionsOf('dynamodb-usage-store')));
     const directory = fs.readFileSync(path.join(PROJECT_ROOT, 'adapters', 'dynamodb', 'registry-customer-directory.ts'), 'utf8');
     expect([...directory.matchAll(/this\.registry\.([a-zA-Z]+)\(/g)].map((m) => m[1])).toEqual(['get']);
   });
 
   it('grants the lake key only when one is configured', () => {
-    for (const { role } of [metering, registration, subscriptions, agreementEvents]) {
+    for (const { role } of [metering, registration, subscriptions, agreementEvents, finalUsage]) {
       const kms = Object.values(resourcesOfType(stack, 'aws_iam_role_policy')).filter((p) => p.role === `\${aws_iam_role.${role}.id}` && p.name === 'kms');
       expect(kms).toEqual([expect.objectContaining({ count: '${(length(var.lake_kms_key_arn) >= 1) ? 1 : 0}' })]);
     }
@@ -546,6 +705,8 @@ describe('alarms', () => {
     expect(alarms.map(([, a]) => (a.alarm_name as string).replace('${var.name_prefix}-', '')).sort()).toEqual([
       'marketplace-agreement-events-dlq-not-empty',
       'marketplace-customer-not-subscribed',
+      'marketplace-final-usage-dlq-not-empty',
+      'marketplace-final-usage-errors',
       'marketplace-metering-dlq-not-empty',
       'marketplace-metering-errors',
       'marketplace-notifications-dlq-not-empty',
