@@ -45,7 +45,7 @@ export interface QueryParameters {
 }
 
 const KNOWN_PARAMETERS = new Set(['chars', 'num', 'len']);
-const DECIMAL_INTEGER = /^[0-9]{1,9}$/;
+const DECIMAL_INTEGER = /^[0-9]+$/;
 
 function parseBoundedInteger(
   name: 'num' | 'len',
