@@ -3,6 +3,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Construct } from 'constructs';
+import { queueNotEmptyAlarm } from '../alarms/queue-not-empty-alarm';
 
 /** 14 days, the SQS maximum: time to notice the alarm, fix the cause and redrive. */
 export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
@@ -57,19 +58,11 @@ export class DeadLetterQueue extends Construct {
       new SqsQueuePolicy(this, 'policy', { queueUrl: this.queue.url, policy: document.json });
     }
 
-    this.alarm = new CloudwatchMetricAlarm(this, 'alarm', {
+    this.alarm = queueNotEmptyAlarm(this, 'alarm', {
       alarmName: `${props.name}-not-empty`,
       alarmDescription: props.alarmDescription,
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: this.queue.name },
-      statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
+      queueName: this.queue.name,
+      alarmTopicArn: props.alarmTopicArn,
     });
   }
 }

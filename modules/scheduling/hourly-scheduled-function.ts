@@ -10,6 +10,7 @@ import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BundledFunction } from '../bundled-function/bundled-function';
 import { toPolicyDocumentStatements } from '../iam/policy-statement';
+import { queueNotEmptyAlarm } from '../alarms/queue-not-empty-alarm';
 
 /** Retry and retention settings of an hourly job (see {@link HourlyScheduledFunction}). */
 export interface HourlyScheduleSettings {
@@ -177,19 +178,11 @@ export class HourlyScheduledFunction extends Construct {
       dependsOn: [this.schedulerRolePolicy, this.eventInvokeConfig, ...(props.scheduleDependsOn ?? [])],
     });
 
-    this.deadLetterAlarm = new CloudwatchMetricAlarm(this, 'dlq-alarm', {
+    this.deadLetterAlarm = queueNotEmptyAlarm(this, 'dlq-alarm', {
       alarmName: `${props.name}-dlq-not-empty`,
       alarmDescription: props.deadLetterAlarmDescription,
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: this.deadLetterQueue.name },
-      statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
+      queueName: this.deadLetterQueue.name,
+      alarmTopicArn: props.alarmTopicArn,
     });
     this.errorsAlarm = new CloudwatchMetricAlarm(this, 'errors-alarm', {
       alarmName: props.errorsAlarmName ?? `${props.name}-errors`,
