@@ -1,0 +1,125 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPricingConfig } from '../../../core/pricing/plan-loader';
+import { parsePlan, parsePricingConfig, PricingConfigError } from '../../../core/pricing/plan-schema';
+
+const validPlan = {
+  id: 'pro',
+  name: 'Pro',
+  currency: 'USD',
+  flatFeeMinor: 4900,
+  minimumCommitmentMinor: '10000',
+  charges: [
+    { dimension: 'requests', kind: 'graduated', freeAllowance: 1000, tiers: [{ upTo: 100000, price: { amountMinor: 1, per: 1000 } }, { upTo: null, price: { amountMinor: 1, per: 2000 } }] },
+    { dimension: 'response_bytes', kind: 'package', packageSize: 1073741824, priceMinor: 9 },
+    { dimension: 'exports', kind: 'per_unit', price: 25 },
+    { dimension: 'seats', kind: 'volume', tiers: [{ upTo: 10, price: 1000 }, { upTo: null, price: 800 }] },
+  ],
+};
+
+function problemsOf(value: unknown): string[] {
+  try {
+    parsePricingConfig(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PricingConfigError);
+    return [...(error as PricingConfigError).problems];
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('pricing configuration schema', () => {
+  it('parses amounts to bigint, prices to rationals and derives minor-unit digits', () => {
+    const config = parsePricingConfig({ plans: [validPlan, { id: 'jp', name: 'Japan', currency: 'JPY', charges: [] }] });
+    const [pro, jp] = config.plans;
+    expect(pro.flatFeeMinor).toBe(4900n);
+    expect(pro.minimumCommitmentMinor).toBe(10000n);
+    expect(pro.minorUnitDigits).toBe(2);
+    expect(jp.minorUnitDigits).toBe(0);
+    expect(jp.flatFeeMinor).toBe(0n);
+    expect(pro.charges[0]).toMatchObject({ kind: 'graduated', freeAllowance: 1000n, tiers: [{ upTo: 100000n, price: { amountMinor: 1n, per: 1000n } }, { upTo: null }] });
+    expect(pro.charges[2]).toMatchObject({ kind: 'per_unit', freeAllowance: 0n, price: { amountMinor: 25n, per: 1n } });
+  });
+
+  it('keeps a given minorUnitDigits and accepts decimal strings beyond 2^53', () => {
+    const plan = parsePlan({ id: 'x', name: 'X', currency: 'USD', minorUnitDigits: 3, charges: [{ dimension: 'd', kind: 'per_unit', price: '18446744073709551616' }] });
+    expect(plan.minorUnitDigits).toBe(3);
+    expect(plan.charges[0]).toMatchObject({ price: { amountMinor: 2n ** 64n, per: 1n } });
+  });
+
+  it('requires ascending tiers ending with an open tier, naming the path', () => {
+    const tiers = (list: unknown[]) => ({ plans: [{ ...validPlan, charges: [{ dimension: 'requests', kind: 'volume', tiers: list }] }] });
+    expect(problemsOf(tiers([{ upTo: 10, price: 1 }, { upTo: 10, price: 1 }, { upTo: null, price: 1 }]))).toEqual([
+      "plans.0.charges.0.tiers.1.upTo: must be greater than the previous tier's upTo (10)",
+    ]);
+    expect(problemsOf(tiers([{ upTo: 10, price: 1 }, { upTo: 20, price: 1 }]))).toEqual(['plans.0.charges.0.tiers.1.upTo: the last tier must be open (upTo: null)']);
+    expect(problemsOf(tiers([{ upTo: null, price: 1 }, { upTo: null, price: 1 }]))).toEqual(['plans.0.charges.0.tiers.0.upTo: only the last tier may be open (upTo: null)']);
+    expect(problemsOf(tiers([]))[0]).toMatch(/^plans\.0\.charges\.0\.tiers: /);
+    expect(problemsOf(tiers([{ upTo: 0, price: 1 }, { upTo: null, price: 1 }]))).toEqual(['plans.0.charges.0.tiers.0.upTo: must be positive']);
+  });
+
+  it('rejects bad currencies, amounts, prices and duplicates with their paths', () => {
+    const problems = problemsOf({
+      plans: [
+        { ...validPlan, currency: 'usd', flatFeeMinor: 1.5 },
+        { ...validPlan, charges: [{ dimension: 'a', kind: 'per_unit', price: { amountMinor: -1, per: 0 } }, { dimension: 'a', kind: 'package', packageSize: 0, priceMinor: 1 }] },
+      ],
+    });
+    expect(problems).toEqual(expect.arrayContaining([
+      'plans.0.currency: must be an ISO 4217 code of three capital letters',
+      'plans.0.flatFeeMinor: must be a non-negative safe integer, got 1.5 (write larger values as a decimal string)',
+      'plans.1.charges.0.price.amountMinor: must be a non-negative safe integer, got -1 (write larger values as a decimal string)',
+      'plans.1.charges.0.price.per: must be positive',
+      'plans.1.charges.1.packageSize: must be positive',
+    ]));
+    expect(problemsOf({ plans: [{ ...validPlan, charges: [validPlan.charges[2], { ...validPlan.charges[1], dimension: 'exports' }] }] })).toEqual([
+      'plans.0.charges.1.dimension: duplicate dimension "exports"',
+    ]);
+    expect(problemsOf({ plans: [{ ...validPlan, charges: [{ dimension: 'a', kind: 'per_unit', price: 'ten' }] }] })).toEqual([
+      'plans.0.charges.0.price.amountMinor: must be a non-negative decimal integer, got "ten"',
+    ]);
+  });
+
+  it('rejects duplicate plan ids', () => {
+    expect(problemsOf({ plans: [validPlan, { ...validPlan, name: 'Pro again' }] })).toEqual(['plans.1.id: duplicate plan id "pro"']);
+  });
+
+  it('rejects unknown charge kinds, unknown keys and unsafe JSON numbers', () => {
+    expect(problemsOf({ plans: [{ ...validPlan, charges: [{ dimension: 'a', kind: 'stairstep', price: 1 }] }] })[0]).toMatch(/^plans\.0\.charges\.0\.kind: /);
+    expect(problemsOf({ plans: [{ ...validPlan, discount: 5 }] })[0]).toMatch(/^plans\.0: .*discount/);
+    expect(problemsOf({ plans: [{ ...validPlan, flatFeeMinor: 2 ** 60 }] })[0]).toMatch(/^plans\.0\.flatFeeMinor: /);
+    expect(problemsOf({ plans: [{ ...validPlan, flatFeeMinor: '-5' }] })).toEqual(['plans.0.flatFeeMinor: must be a non-negative decimal integer, got "-5"']);
+    expect(problemsOf({ plans: [{ ...validPlan, flatFeeMinor: true }] })).toEqual(['plans.0.flatFeeMinor: must be a non-negative integer (number, decimal string or bigint)']);
+    expect(problemsOf({ plans: [] })[0]).toMatch(/^plans: /);
+  });
+
+  it('lists every problem in the error message', () => {
+    expect(() => parsePlan({ id: 'Bad', name: '', currency: 'USD', charges: [] }, 'plans.json')).toThrow(/Invalid pricing configuration \(plans\.json\):\n {2}- id: .*\n {2}- name: /);
+  });
+});
+
+describe('loadPricingConfig', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pricing-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads and validates a JSON file', async () => {
+    const file = join(dir, 'plans.json');
+    await writeFile(file, JSON.stringify({ plans: [validPlan] }));
+    const config = await loadPricingConfig(file);
+    expect(config.plans[0].id).toBe('pro');
+  });
+
+  it('names the file for invalid JSON and invalid content', async () => {
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{ plans: ');
+    await expect(loadPricingConfig(broken)).rejects.toThrow(/broken\.json.*\n.*not valid JSON/);
+    const invalid = join(dir, 'invalid.json');
+    await writeFile(invalid, JSON.stringify({ plans: [{ ...validPlan, currency: 'EURO' }] }));
+    await expect(loadPricingConfig(invalid)).rejects.toThrow(/invalid\.json[\s\S]*plans\.0\.currency/);
+  });
+});
