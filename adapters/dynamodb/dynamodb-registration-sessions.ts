@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MarketplaceIdentity } from '../../core/marketplace/identity';
 import type { RegistrationSession, RegistrationSessions, TokenRecord } from '../../core/marketplace/registration-ports';
 import { ttlSeconds } from '../../core/marketplace/registration-session';
+import { isConditionFailure } from './condition-failure';
 
 /**
  * Registration sessions and token replay records in the tenant table (see `tenantTableDefinition`):
@@ -108,6 +109,3 @@ function toSession(sessionId: string, item: Record<string, unknown>): Registrati
   };
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-}

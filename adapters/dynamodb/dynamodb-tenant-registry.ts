@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { identityMatches, lookupKeys, type EventIdentity } from '../../core/marketplace/identity';
 import type { Tenant } from '../../core/marketplace/tenant';
 import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../core/marketplace/tenant-registry';
+import { isConditionFailure } from './condition-failure';
 
 /**
  * Item layout of the tenant table (hash key `pk`, range key `sk`):
@@ -19,10 +20,6 @@ export function tenantTableDefinition(tableName: string): CreateTableCommandInpu
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
 
 export class DynamoDbTenantRegistry implements TenantRegistry {

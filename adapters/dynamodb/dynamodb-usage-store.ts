@@ -1,9 +1,10 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { HourRecordPlan } from '../../core/usage/carry-forward';
 import { hourKey, parseHourKey } from '../../core/usage/hours';
 import type { Measurement } from '../../core/usage/request-dimensions';
 import type { RecordOutcome, SeriesKey, StoredUsageHour, UsageStore } from '../../core/usage/usage-store';
+import { isConditionFailure } from './condition-failure';
 
 /** Name of the sparse index of unsent usage hours (hash key `pendingHour`, range key `pk`). */
 export const PENDING_INDEX = 'pending-by-hour';
@@ -56,10 +57,6 @@ function toStoredHour(item: UsageHourItem): StoredUsageHour {
     sent: item.sentAt === undefined ? undefined : { quantity: item.sentQuantity ?? 0, measured: item.sentMeasured ?? 0, carriedIn: toCarried(item.carriedIn) },
     pending: item.sentAt !== undefined || item.pendingQuantity === undefined ? undefined : { quantity: item.pendingQuantity, measured: item.pendingMeasured ?? 0, carriedIn: toCarried(item.pendingCarriedIn) },
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
 
 /** The usage store on DynamoDB (or any DynamoDB-compatible endpoint). */

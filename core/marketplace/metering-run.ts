@@ -5,6 +5,7 @@ import { listingDimensionOf, type ListingConfig } from './listing-config';
 import { MAX_QUANTITY, recordKey, type MeteringCustomer, type MeteringRecord } from './metering-records';
 import { MeteringCallError, sendMeteringRecords, type MeteringService } from './metering-sender';
 import type { RateLimiter } from './rate-limiter';
+import { forEachLimited } from '../concurrency';
 
 /** A tenant as metering needs it: whom Marketplace bills, and whether it may be billed now. */
 export interface BillableCustomer {
@@ -203,9 +204,3 @@ async function markSentOnce(store: UsageStore, series: SeriesKey, plan: HourReco
   }
 }
 
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}

@@ -5,6 +5,7 @@ import { measureRequestGroups, type Measurement } from './request-dimensions';
 import { queryRequestGroups } from './request-usage-query';
 import type { UsageQueryEngine } from './usage-query-engine';
 import type { RecordOutcome, UsageStore } from './usage-store';
+import { forEachLimited } from '../concurrency';
 
 export interface AggregationDependencies {
   readonly engine: UsageQueryEngine;
@@ -30,17 +31,6 @@ export interface AggregationReport {
   readonly bytesScanned?: number;
   readonly measurements: number;
   readonly outcomes: Readonly<Record<RecordOutcome, number>>;
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
 }
 
 /**
