@@ -1,5 +1,5 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/control-plane-events';
 
 /** The `source` of every event this system publishes to the control plane. */
 export const CONTROL_PLANE_EVENT_SOURCE = 'saas-metering.marketplace';

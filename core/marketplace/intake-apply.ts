@@ -42,7 +42,7 @@
  * and detail-types — never contact details or the notification's identifiers.
  */
 import { deriveTenantId, type EventIdentity } from './identity';
-import type { ControlPlaneEvent, EventPublisher } from './registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from './control-plane-events';
 import type { Effect, PublishedDetailType } from './subscription-effects';
 import { appliedEventKey, type SubscriptionEvent, type SubscriptionEventKind } from './subscription-event';
 import { applySubscriptionEvent } from './subscription-lifecycle';
@@ -132,7 +132,7 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
     const tenantId = tenant?.tenantId ?? current?.tenant.tenantId;
     // Publishes this change's events and any an earlier delivery saved but could not publish. If
     // publishing fails they stay in the outbox, and the redelivery of this notification publishes them.
-    let published: string[] = [];
+    let published: PublishedDetailType[] = [];
     if (tenantId !== undefined) {
       published = await flushOutbox(registry, tenantId, publisher);
     }
@@ -150,7 +150,7 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
       ...(tenant === undefined ? {} : { state: tenant.state }),
       saved: changed,
       ...(version === undefined ? {} : { version }),
-      published: published as PublishedDetailType[],
+      published,
       effects: effects.map((effect) => effect.type),
       conflicts,
     };

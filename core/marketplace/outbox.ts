@@ -1,4 +1,5 @@
-import type { ControlPlaneEvent, EventPublisher } from './registration-ports';
+import type { EventPublisher } from './control-plane-events';
+import type { PublishedDetailType } from './subscription-effects';
 import type { TenantRegistry } from './tenant-registry';
 
 /**
@@ -8,10 +9,10 @@ import type { TenantRegistry } from './tenant-registry';
  * separated from its events. Events carry their notification's id, so a repeat is harmless.
  * Returns the detail-types published.
  */
-export async function flushOutbox(registry: TenantRegistry, tenantId: string, publisher: EventPublisher): Promise<string[]> {
+export async function flushOutbox(registry: TenantRegistry, tenantId: string, publisher: EventPublisher): Promise<PublishedDetailType[]> {
   const current = await registry.get(tenantId);
   if (current === undefined || current.outbox.length === 0) return [];
-  await publisher.publish(current.outbox as ControlPlaneEvent[]);
+  await publisher.publish(current.outbox);
   await registry.clearOutbox(tenantId, current.version);
   return current.outbox.map((event) => event.detailType);
 }

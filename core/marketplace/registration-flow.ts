@@ -33,7 +33,6 @@ import { pageResponse, type PageOptions } from './registration-html';
 import {
   RegistrationTokenError,
   type CustomerResolver,
-  type EventPublisher,
   type RegistrationLog,
   type RegistrationSessions,
   type TokenRecord,
@@ -43,6 +42,7 @@ import { hashToken, isSessionId, newSessionId, SESSION_TTL_MS, sessionFingerprin
 import type { RegistrationPage, RegistrationResponse } from './registration-views';
 import type { TenantRegistry } from './tenant-registry';
 import { flushOutbox } from './outbox';
+import type { EventPublisher } from './control-plane-events';
 
 /** An HTTP request to the registration page. */
 export interface RegistrationRequest extends RawBody {

@@ -5,7 +5,6 @@
  * `adapters/eventbridge/eventbridge-event-publisher.ts`; local ones live in `local/registration/`.
  */
 import type { MarketplaceIdentity } from './identity';
-import type { PublishedDetail, PublishedDetailType } from './subscription-effects';
 
 /** Why ResolveCustomer refused a token: unknown to Marketplace, or expired (or resubmitted). */
 export type TokenProblem = 'invalid' | 'expired';
@@ -65,17 +64,6 @@ export interface RegistrationSessions {
   recordToken(tokenHash: string, identity: MarketplaceIdentity, now: number, expiresAt: number): Promise<TokenRecord>;
   /** Marks a token completed by the registration of `tenantId`. */
   completeToken(tokenHash: string, tenantId: string, now: number, expiresAt: number): Promise<void>;
-}
-
-/** An event for the SaaS control plane (a `publish` effect of the subscription lifecycle). */
-export interface ControlPlaneEvent {
-  readonly detailType: PublishedDetailType;
-  readonly detail: PublishedDetail;
-}
-
-/** Publishes events to the control plane (EventBridge). Throws when any event was not accepted. */
-export interface EventPublisher {
-  publish(events: readonly ControlPlaneEvent[]): Promise<void>;
 }
 
 /**

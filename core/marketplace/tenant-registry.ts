@@ -1,11 +1,9 @@
+import type { ControlPlaneEvent } from './control-plane-events';
 import type { EventIdentity } from './identity';
 import type { Tenant } from './tenant';
 
 /** An event for the control plane, kept with the tenant until it has been published (outbox). */
-export interface OutboxEvent {
-  readonly detailType: string;
-  readonly detail: unknown;
-}
+export type OutboxEvent = ControlPlaneEvent;
 
 /** A tenant with the version it was read at (for optimistic, conditional saves) and its unpublished events. */
 export interface VersionedTenant {

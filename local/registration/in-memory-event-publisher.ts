@@ -1,4 +1,4 @@
-import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/control-plane-events';
 
 /** An {@link EventPublisher} that keeps what it was given (local runtime and tests). */
 export class InMemoryEventPublisher implements EventPublisher {

@@ -9,7 +9,7 @@ import { processAgreementEvent } from '../../core/marketplace/intake-eventbridge
 import { processSubscriptionBatch, type SqsRecordLike } from '../../core/marketplace/intake-sqs';
 import { deriveTenantId, type EventIdentity, type MarketplaceIdentity } from '../../core/marketplace/identity';
 import { parseSqsMessage } from '../../core/marketplace/notification-parsers';
-import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from '../../core/marketplace/control-plane-events';
 import { DETAIL_TYPES } from '../../core/marketplace/subscription-effects';
 import { registerTenant } from '../../core/marketplace/subscription-lifecycle';
 import { registrationSchema, type Tenant } from '../../core/marketplace/tenant';

@@ -5,6 +5,7 @@
  */
 import { DynamoDbTenantRegistry, tenantTableDefinition } from '../../adapters/dynamodb/dynamodb-tenant-registry';
 import { deriveTenantId, type EventIdentity, type MarketplaceIdentity } from '../../core/marketplace/identity';
+import { DETAIL_TYPES } from '../../core/marketplace/subscription-effects';
 import { registerTenant } from '../../core/marketplace/subscription-lifecycle';
 import { registrationSchema, type Tenant } from '../../core/marketplace/tenant';
 import { TenantVersionConflict } from '../../core/marketplace/tenant-registry';
@@ -100,7 +101,7 @@ describe('DynamoDbTenantRegistry outbox', () => {
       await local.createTable(tenantTableDefinition('tenants-outbox'));
       const outboxRegistry = new DynamoDbTenantRegistry(local.client, 'tenants-outbox');
       const tenant = tenantOf(LEGACY);
-      const event = { detailType: 'New AWS Marketplace Subscriber', detail: { tenantId: tenant.tenantId, eventId: 'sns:1' } };
+      const event = { detailType: DETAIL_TYPES.newSubscriber, detail: { tenantId: tenant.tenantId, state: tenant.state, productCode: PRODUCT, isFreeTrialTermPresent: false, eventId: 'sns:1' } };
       const version = await outboxRegistry.save(tenant, undefined, [event]);
       expect((await outboxRegistry.get(tenant.tenantId))?.outbox).toEqual([event]);
       expect(await outboxRegistry.clearOutbox(tenant.tenantId, version + 1)).toBe(false);

@@ -9,7 +9,7 @@ import { AGREEMENT_DETAIL_TYPES, processAgreementEvent, UnrecognisedNotification
 import { processSubscriptionBatch, snsControlMessageType, type SqsRecordLike } from '../../../core/marketplace/intake-sqs';
 import { deriveTenantId, identityMatches, lookupKeys, type EventIdentity, type MarketplaceIdentity } from '../../../core/marketplace/identity';
 import { parseEventBridgeEvent, parseSqsMessage } from '../../../core/marketplace/notification-parsers';
-import type { ControlPlaneEvent, EventPublisher } from '../../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from '../../../core/marketplace/control-plane-events';
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import type { SubscriptionEvent } from '../../../core/marketplace/subscription-event';
 import { registerTenant } from '../../../core/marketplace/subscription-lifecycle';

@@ -9,7 +9,8 @@ import 'aws-sdk-client-mock-jest';
 import { CONTROL_PLANE_EVENT_SOURCE, EventBridgeEventPublisher, EventPublishError } from '../../../adapters/eventbridge/eventbridge-event-publisher';
 import { AwsCustomerResolver, identityFromResolveCustomer, UnusableResolveCustomerResult } from '../../../adapters/marketplace/resolve-customer';
 import type { RegistrationFlow, RegistrationRequest } from '../../../core/marketplace/registration-flow';
-import { RegistrationTokenError, type ControlPlaneEvent } from '../../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent } from '../../../core/marketplace/control-plane-events';
+import { RegistrationTokenError } from '../../../core/marketplace/registration-ports';
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import { createRegistrationHandler, headerOf } from '../../../functions/marketplace-registration/registration-handler';
 

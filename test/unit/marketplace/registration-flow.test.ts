@@ -4,7 +4,8 @@
  */
 import { identityMatches, type EventIdentity, type MarketplaceIdentity } from '../../../core/marketplace/identity';
 import { createRegistrationFlow, type RegistrationFlow, type RegistrationRequest } from '../../../core/marketplace/registration-flow';
-import { RegistrationTokenError, type ControlPlaneEvent, type CustomerResolver, type EventPublisher } from '../../../core/marketplace/registration-ports';
+import type { ControlPlaneEvent, EventPublisher } from '../../../core/marketplace/control-plane-events';
+import { RegistrationTokenError, type CustomerResolver } from '../../../core/marketplace/registration-ports';
 import { hashToken, SESSION_TTL_MS, TOKEN_REUSE_WINDOW_MS } from '../../../core/marketplace/registration-session';
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import { applySubscriptionEvent } from '../../../core/marketplace/subscription-lifecycle';
