@@ -1,37 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { AthenaQueryRunner } from '../../adapters/athena/athena-query-runner';
-import { AthenaUsageEngine } from '../../adapters/athena/athena-usage-engine';
-import { DynamoDbTenantRegistry } from '../../adapters/dynamodb/dynamodb-tenant-registry';
-import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
-import { RegistryCustomerDirectory } from '../../adapters/dynamodb/registry-customer-directory';
-import { AwsMeteringService } from '../../adapters/marketplace/aws-metering-service';
-import marketplaceConfigJson from '../../config/marketplace.json';
-import meteringConfigJson from '../../config/metering.json';
 import { leavingTenantOf, runFinalUsage } from '../../core/marketplace/final-usage';
-import { parseListingConfig } from '../../core/marketplace/listing-config';
-import { RateLimiter } from '../../core/marketplace/rate-limiter';
-import { parseMeteringConfig } from '../../core/usage/metering-config';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
+import { athenaUsageEngine, bundledListingConfig, bundledMeteringConfig, marketplaceMetering } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
 
 const logger = new Logger({ serviceName: 'marketplace-final-usage' });
 
 // Configuration problems stop the function at cold start.
-const meteringConfig = parseMeteringConfig(meteringConfigJson);
-const listing = parseListingConfig(marketplaceConfigJson, meteringConfig);
+const meteringConfig = bundledMeteringConfig();
 const env = requiredEnvironment(process.env, ['USAGE_TABLE', 'TENANT_TABLE', 'ATHENA_WORKGROUP', 'USAGE_DATABASE']);
-const dynamo = new DynamoDBClient({});
-const store = new DynamoDbUsageStore(dynamo, env.USAGE_TABLE);
-const registry = new DynamoDbTenantRegistry(dynamo, env.TENANT_TABLE);
-const engine = new AthenaUsageEngine(new AthenaQueryRunner(new AthenaClient({}), { workGroup: env.ATHENA_WORKGROUP, database: env.USAGE_DATABASE, timeoutMs: 120_000 }));
-// SaaS metering is served in us-east-1 whatever region the stack runs in.
-const service = new AwsMeteringService(new MarketplaceMeteringClient({ region: 'us-east-1', maxAttempts: 3 }));
-const limiter = new RateLimiter(10);
-
+const metering = marketplaceMetering(new DynamoDBClient({}), { usageTable: env.USAGE_TABLE, tenantTable: env.TENANT_TABLE }, bundledListingConfig(meteringConfig));
+const engine = athenaUsageEngine(env.ATHENA_WORKGROUP, env.USAGE_DATABASE, 120_000);
 
 /**
  * Fifteen minutes after a tenant's `unsubscribe-pending` (an SQS delay queue), measures the recent
@@ -45,8 +26,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     try {
       const tenantId = leavingTenantOf(record.body);
       const report = await runFinalUsage(
-        { engine, store, config: meteringConfig, requestGroupsSql, ingestionDelaySeconds: 0 },
-        { store, directory: new RegistryCustomerDirectory(registry), service, limiter, listing },
+        { engine, store: metering.store, config: meteringConfig, requestGroupsSql, ingestionDelaySeconds: 0 },
+        metering.forRun(),
         tenantId,
         Date.now(),
       );

@@ -1,21 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { AthenaQueryRunner } from '../../adapters/athena/athena-query-runner';
-import { AthenaUsageEngine } from '../../adapters/athena/athena-usage-engine';
 import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
-import meteringConfigJson from '../../config/metering.json';
 import { aggregateWindow, runScheduledAggregation, type AggregationDependencies } from '../../core/usage/aggregation-job';
 import { HOUR_MS, parseHourKey } from '../../core/usage/hours';
-import { parseMeteringConfig } from '../../core/usage/metering-config';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
+import { athenaUsageEngine, bundledMeteringConfig } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
 
 const logger = new Logger({ serviceName: 'usage-aggregator' });
 
 // Configuration problems stop the function at cold start, before it reads or writes anything.
-const config = parseMeteringConfig(meteringConfigJson);
+const config = bundledMeteringConfig();
 const env = requiredEnvironment(process.env, ['USAGE_TABLE', 'ATHENA_WORKGROUP', 'USAGE_DATABASE', 'INGESTION_DELAY_SECONDS']);
 const ingestionDelaySeconds = Number(env.INGESTION_DELAY_SECONDS);
 if (!Number.isInteger(ingestionDelaySeconds) || ingestionDelaySeconds < 0) {
@@ -23,7 +19,7 @@ if (!Number.isInteger(ingestionDelaySeconds) || ingestionDelaySeconds < 0) {
 }
 
 const deps: AggregationDependencies = {
-  engine: new AthenaUsageEngine(new AthenaQueryRunner(new AthenaClient({}), { workGroup: env.ATHENA_WORKGROUP, database: env.USAGE_DATABASE, timeoutMs: 300_000 })),
+  engine: athenaUsageEngine(env.ATHENA_WORKGROUP, env.USAGE_DATABASE, 300_000),
   store: new DynamoDbUsageStore(new DynamoDBClient({}), env.USAGE_TABLE),
   config,
   requestGroupsSql,
