@@ -19,6 +19,7 @@ import { MarketplaceOnboarding } from './onboarding';
 import { SubscriptionNotifications } from './subscription-notifications';
 import { TenantTable } from './tenant-table';
 import { readListingConfigFile } from '../../config/marketplace-config-file';
+import { functionErrorsAlarm } from '../alarms/function-errors-alarm';
 
 /**
  * Where the metering function publishes its metrics (Powertools Metrics, embedded metric format): the
@@ -218,19 +219,12 @@ export class Marketplace extends Construct {
 
     this.registrationFunction = this.createRegistration();
     this.registrationRoute = { pathParts: REGISTRATION_PATH, httpMethod: 'POST', function: this.registrationFunction };
-    this.registrationErrorsAlarm = new CloudwatchMetricAlarm(this, 'registration-errors-alarm', {
+    this.registrationErrorsAlarm = functionErrorsAlarm(this, 'registration-errors-alarm', {
       alarmName: `${prefix}-marketplace-registration-errors`,
       alarmDescription: 'The AWS Marketplace registration page failed (an unhandled error, not a refused token): buyers may be unable to register. See the function\'s logs.',
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: this.registrationFunction.functionName },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
+      functionName: this.registrationFunction.functionName,
+      periodSeconds: 300,
+      alarmTopicArn: props.alarmTopicArn,
     });
 
     this.meteringFunction = this.createMeteringFunction();
@@ -283,19 +277,12 @@ export class Marketplace extends Construct {
       handlerTimeoutSeconds: MARKETPLACE_SETTINGS.finalUsageTimeoutSeconds,
       alarmTopicArn: props.alarmTopicArn,
     });
-    this.finalUsageErrorsAlarm = new CloudwatchMetricAlarm(this, 'final-usage-errors-alarm', {
+    this.finalUsageErrorsAlarm = functionErrorsAlarm(this, 'final-usage-errors-alarm', {
       alarmName: `${prefix}-marketplace-final-usage-errors`,
       alarmDescription: 'The AWS Marketplace final-usage function failed (an unhandled error or a timeout): an unsubscribing buyer\'s last usage may be unsent. The message is received again (3 times, then dead-lettered); see the function\'s logs.',
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: this.finalUsageFunction.functionName },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
+      functionName: this.finalUsageFunction.functionName,
+      periodSeconds: 300,
+      alarmTopicArn: props.alarmTopicArn,
     });
   }
 

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { BundledFunction } from '../bundled-function/bundled-function';
 import { toPolicyDocumentStatements } from '../iam/policy-statement';
 import { queueNotEmptyAlarm } from '../alarms/queue-not-empty-alarm';
+import { functionErrorsAlarm } from '../alarms/function-errors-alarm';
 
 /** Retry and retention settings of an hourly job (see {@link HourlyScheduledFunction}). */
 export interface HourlyScheduleSettings {
@@ -184,19 +185,12 @@ export class HourlyScheduledFunction extends Construct {
       queueName: this.deadLetterQueue.name,
       alarmTopicArn: props.alarmTopicArn,
     });
-    this.errorsAlarm = new CloudwatchMetricAlarm(this, 'errors-alarm', {
+    this.errorsAlarm = functionErrorsAlarm(this, 'errors-alarm', {
       alarmName: props.errorsAlarmName ?? `${props.name}-errors`,
       alarmDescription: props.errorsAlarmDescription,
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: fn.functionName },
-      statistic: 'Sum',
-      period: 3600,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alarmTopicArn],
+      functionName: fn.functionName,
+      periodSeconds: 3600,
+      alarmTopicArn: props.alarmTopicArn,
     });
   }
 }
