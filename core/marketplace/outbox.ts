@@ -1,6 +1,6 @@
 import type { EventPublisher } from './control-plane-events';
 import type { PublishedDetailType } from './subscription-effects';
-import type { TenantRegistry } from './tenant-registry';
+import type { TenantRegistry, VersionedTenant } from './tenant-registry';
 
 /**
  * Publishes a tenant's outbox — the control-plane events saved with the changes that caused them —
@@ -10,9 +10,13 @@ import type { TenantRegistry } from './tenant-registry';
  * Returns the detail-types published.
  */
 export async function flushOutbox(registry: TenantRegistry, tenantId: string, publisher: EventPublisher): Promise<PublishedDetailType[]> {
-  const current = await registry.get(tenantId);
+  return publishOutbox(registry, await registry.get(tenantId), publisher);
+}
+
+/** {@link flushOutbox} for a tenant the caller has just read. */
+export async function publishOutbox(registry: TenantRegistry, current: VersionedTenant | undefined, publisher: EventPublisher): Promise<PublishedDetailType[]> {
   if (current === undefined || current.outbox.length === 0) return [];
   await publisher.publish(current.outbox);
-  await registry.clearOutbox(tenantId, current.version);
+  await registry.clearOutbox(current.tenant.tenantId, current.version);
   return current.outbox.map((event) => event.detailType);
 }

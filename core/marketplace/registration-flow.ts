@@ -41,7 +41,7 @@ import { saveRegistration } from './registration-save';
 import { hashToken, isSessionId, newSessionId, SESSION_TTL_MS, sessionFingerprint, TOKEN_RECORD_TTL_MS, TOKEN_REUSE_WINDOW_MS } from './registration-session';
 import type { RegistrationPage, RegistrationResponse } from './registration-views';
 import type { TenantRegistry } from './tenant-registry';
-import { flushOutbox } from './outbox';
+import { publishOutbox } from './outbox';
 import type { EventPublisher } from './control-plane-events';
 
 /** An HTTP request to the registration page. */
@@ -169,8 +169,9 @@ export function createRegistrationFlow(ports: RegistrationFlowPorts, options: Re
     }
     // The events were saved in the tenant's outbox with the registration; publish them (and any an
     // earlier attempt left). On failure they stay there for the next attempt or notification.
-    const outbox = (await registry.get(tenant.tenantId))?.outbox.map((event) => event.detailType) ?? [];
-    const published = await step('publish', () => flushOutbox(registry, tenant.tenantId, publisher), { tenantId: tenant.tenantId, unpublished: outbox });
+    const current = await step('read_tenant', () => registry.get(tenant.tenantId), { tenantId: tenant.tenantId });
+    const unpublished = current?.outbox.map((event) => event.detailType) ?? [];
+    const published = await step('publish', () => publishOutbox(registry, current, publisher), { tenantId: tenant.tenantId, unpublished });
     try {
       await sessions.completeToken(consumed.tokenHash, tenant.tenantId, at, at + TOKEN_RECORD_TTL_MS);
     } catch (error) {
