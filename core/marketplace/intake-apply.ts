@@ -132,14 +132,8 @@ export async function applyNotification(registry: TenantRegistry, event: Subscri
     const tenantId = tenant?.tenantId ?? current?.tenant.tenantId;
     // Publishes this change's events and any an earlier delivery saved but could not publish. If
     // publishing fails they stay in the outbox, and the redelivery of this notification publishes them.
-    let published: PublishedDetailType[] = [];
-    if (tenantId !== undefined) {
-      published = await flushOutbox(registry, tenantId, publisher);
-    }
-    if (!changed && events.length > 0) {
-      await publisher.publish(events);
-      published = [...published, ...events.map((e) => e.detailType)];
-    }
+    // (The lifecycle asks to publish only with a changed tenant, so every event went through the outbox.)
+    const published = tenantId === undefined ? [] : await flushOutbox(registry, tenantId, publisher);
     for (const effect of effects) logEffect(log, effect, { eventKey, kind: event.kind, tenantId });
 
     return {
