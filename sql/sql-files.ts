@@ -6,3 +6,8 @@ import { stripSqlComments } from '../core/lake/sql-template';
 export function readSqlFile(relativePath: string): string {
   return stripSqlComments(fs.readFileSync(path.join(__dirname, relativePath), 'utf8'));
 }
+
+/** The usage queries `measureUsage` runs (core/usage/measure-usage.ts), read from this folder. */
+export function readUsageSql(): import('../core/usage/measure-usage').UsageSql {
+  return { requestGroups: readSqlFile('queries/hourly_request_groups.sql') };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MeteringConfig } from '../usage/metering-config';
+import { dimensionNamesOf, type MeteringConfig } from '../usage/metering-config';
 
 /**
  * How usage reaches AWS Marketplace (`config/marketplace.json`): the product code, and for every
@@ -27,7 +27,7 @@ export class ListingConfigError extends Error {
 export function parseListingConfig(value: unknown, metering: MeteringConfig): ListingConfig {
   const result = listingConfigSchema.safeParse(value);
   if (!result.success) throw new ListingConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  const known = new Set(metering.dimensions.map((d) => d.name));
+  const known = new Set(dimensionNamesOf(metering));
   const problems = Object.keys(result.data.dimensions)
     .filter((name) => !known.has(name))
     .map((name) => `dimensions.${name}: not a dimension of the metering configuration`);

@@ -43,9 +43,60 @@ const aggregation = z
   })
   .strict();
 
+/** How a meter turns one hour's events of a tenant into one quantity. */
+export const METER_AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'UNIQUE_COUNT', 'LATEST'] as const;
+export type MeterAggregation = (typeof METER_AGGREGATIONS)[number];
+
+/** A property name a UNIQUE_COUNT meter counts distinct values of. */
+const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const meter = z
+  .object({
+    /** The billing dimension the meter's hourly quantity is recorded as (shares the dimension namespace). */
+    name: z.string().regex(DIMENSION_NAME, 'must be 1-64 lowercase letters, digits or _, starting with a letter'),
+    description: z.string().max(256).optional(),
+    /**
+     * Per tenant and hour, over the hour's distinct events (by event id): COUNT of events, SUM or MAX
+     * of their quantities, UNIQUE_COUNT of the distinct values of `property`, or the LATEST quantity
+     * (by event time, then event id).
+     */
+    aggregation: z.enum(METER_AGGREGATIONS),
+    /** UNIQUE_COUNT only: the event property whose distinct values are counted (required there). */
+    property: z.string().regex(PROPERTY_NAME, 'must be 1-64 letters, digits or _, not starting with a digit').optional(),
+    /**
+     * Fraction digits a quantity may have (0-6). The dimension is billed in units of 10^-decimals of
+     * the quantity, so every hourly quantity stays an exact integer: with 3, a quantity of 1.5 is 1,500
+     * units. Events with more fraction digits are rejected.
+     */
+    decimals: z.number().int().min(0).max(6).default(0),
+  })
+  .strict()
+  .superRefine((m, context) => {
+    if (m.aggregation === 'UNIQUE_COUNT' && m.property === undefined) context.addIssue({ code: 'custom', path: ['property'], message: 'a UNIQUE_COUNT meter needs the property whose distinct values it counts' });
+    if (m.aggregation !== 'UNIQUE_COUNT' && m.property !== undefined) context.addIssue({ code: 'custom', path: ['property'], message: `only UNIQUE_COUNT meters take a property (this one is ${m.aggregation})` });
+    if ((m.aggregation === 'COUNT' || m.aggregation === 'UNIQUE_COUNT') && m.decimals !== 0) context.addIssue({ code: 'custom', path: ['decimals'], message: `${m.aggregation} counts events or values, so its decimals must be 0` });
+  });
+
+/** Limits on the events POST /usage accepts. */
+const usageEvents = z
+  .object({
+    /** Oldest accepted event time, in hours before receipt; must leave the aggregation's look-back time to count it. */
+    maxAgeHours: z.number().int().min(1).max(167).default(3),
+    /** How far an event time may lie ahead of the receiving clock (clock skew), in seconds. */
+    maxFutureSeconds: z.number().int().min(0).max(3600).default(300),
+    /** Events in one request (each becomes one Firehose record). */
+    maxEventsPerRequest: z.number().int().min(1).max(1000).default(500),
+    /** Bytes of one event's `properties` as JSON. */
+    maxPropertiesBytes: z.number().int().min(2).max(65_536).default(4096),
+  })
+  .strict();
+
 export const meteringConfigSchema = z
   .object({
     dimensions: z.array(dimension).min(1),
+    /** Custom usage meters fed by POST /usage; none by default. */
+    meters: z.array(meter).default([]),
+    usageEvents: usageEvents.default({ maxAgeHours: 3, maxFutureSeconds: 300, maxEventsPerRequest: 500, maxPropertiesBytes: 4096 }),
     aggregation,
   })
   .strict()
@@ -55,10 +106,28 @@ export const meteringConfigSchema = z
       if (seen.has(d.name)) context.addIssue({ code: 'custom', path: ['dimensions', index, 'name'], message: `duplicate dimension name "${d.name}"` });
       seen.add(d.name);
     });
+    config.meters.forEach((m, index) => {
+      if (seen.has(m.name)) context.addIssue({ code: 'custom', path: ['meters', index, 'name'], message: `duplicate dimension name "${m.name}" (meters and request dimensions share one namespace)` });
+      seen.add(m.name);
+    });
+    // A late event is counted only if its hour is still re-aggregated when it reaches the lake.
+    if (config.usageEvents.maxAgeHours >= config.aggregation.lookBackHours) {
+      context.addIssue({
+        code: 'custom',
+        path: ['usageEvents', 'maxAgeHours'],
+        message: `must be less than aggregation.lookBackHours (${config.aggregation.lookBackHours}), so an event accepted late is still counted by a later run`,
+      });
+    }
   });
 
-export type MeteringConfig = z.infer<typeof meteringConfigSchema>;
+export type MeteringConfig = z.output<typeof meteringConfigSchema>;
 export type DimensionConfig = MeteringConfig['dimensions'][number];
+export type MeterConfig = MeteringConfig['meters'][number];
+
+/** Every billing dimension of the configuration: request dimensions, then meters. */
+export function dimensionNamesOf(config: MeteringConfig): string[] {
+  return [...config.dimensions.map((d) => d.name), ...config.meters.map((m) => m.name)];
+}
 
 /** A metering configuration that failed validation; the message lists every problem with its path. */
 export class MeteringConfigError extends Error {
