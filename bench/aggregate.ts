@@ -329,7 +329,7 @@ async function measureOnce(
     },
   };
   const started = performance.now();
-  const report = await aggregateWindow({ engine, store, config, requestGroupsSql: sql, ingestionDelaySeconds: 0 }, { firstHour: LAST_HOUR, lastHour: LAST_HOUR });
+  const report = await aggregateWindow({ engine, store, config, sql: { requestGroups: sql, meterValues: readSqlFile('queries/hourly_meter_values.sql') }, ingestionDelaySeconds: 0 }, { firstHour: LAST_HOUR, lastHour: LAST_HOUR });
   const runMs = performance.now() - started;
   if (report.outcomes.created !== report.measurements) throw new Error(`a run on a fresh table created ${report.outcomes.created} of ${report.measurements} usage hours`);
   await check?.(store, report);

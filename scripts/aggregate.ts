@@ -64,8 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // The engines (DuckDB's native module, the AWS SDK) load only once the options are known to be good.
   const { aggregateWindow } = await import('../core/usage/aggregation-job');
-  const { readSqlFile } = await import('../sql/sql-files');
-  const requestGroupsSql = readSqlFile('queries/hourly_request_groups.sql');
+  const { readUsageSql } = await import('../sql/sql-files');
   const started = Date.now();
   const target = await openTarget(options.target);
   let report: AggregationReport;
@@ -74,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // ingestionDelaySeconds only plans the scheduled run's window; a backfill names its hours.
     aggregating = true;
     report = await aggregateWindow(
-      { engine: target.engine, store: target.store, config, requestGroupsSql, ingestionDelaySeconds: 0 },
+      { engine: target.engine, store: target.store, config, sql: readUsageSql(), ingestionDelaySeconds: 0 },
       { firstHour: options.firstHour, lastHour: options.lastHour },
     );
   } finally {

@@ -9,5 +9,5 @@ export function readSqlFile(relativePath: string): string {
 
 /** The usage queries `measureUsage` runs (core/usage/measure-usage.ts), read from this folder. */
 export function readUsageSql(): import('../core/usage/measure-usage').UsageSql {
-  return { requestGroups: readSqlFile('queries/hourly_request_groups.sql') };
+  return { requestGroups: readSqlFile('queries/hourly_request_groups.sql'), meterValues: readSqlFile('queries/hourly_meter_values.sql') };
 }

@@ -2,6 +2,26 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, type TableColumn } from '../../core/lake/access-log-table';
+import { USAGE_EVENT_COLUMNS, USAGE_EVENT_TABLE } from '../../core/lake/usage-event-table';
+
+/** A table of the local lake: its columns and the timestamp column its hour partitions come from. */
+interface LakeTable {
+  readonly name: string;
+  readonly columns: readonly TableColumn[];
+  readonly partitionColumn: string;
+}
+
+/** The lake's tables, partitioned like their Iceberg counterparts (`hour(<column>)`). */
+const LAKE_TABLES: readonly LakeTable[] = [
+  { name: ACCESS_LOG_TABLE, columns: ACCESS_LOG_COLUMNS, partitionColumn: 'request_time' },
+  { name: USAGE_EVENT_TABLE, columns: USAGE_EVENT_COLUMNS, partitionColumn: 'event_time' },
+];
+
+function lakeTable(name: string): LakeTable {
+  const table = LAKE_TABLES.find((t) => t.name === name);
+  if (!table) throw new Error(`no lake table ${name}`);
+  return table;
+}
 
 /** DuckDB type of each Athena DDL type the lake tables use. */
 const DUCKDB_TYPE: Record<string, string> = { string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', timestamp: 'TIMESTAMP', double: 'DOUBLE', boolean: 'BOOLEAN' };
@@ -34,9 +54,9 @@ export function partitionOverlaps(partition: string, range: { start: number; end
 export type LakeRow = Record<string, DuckDBValue>;
 
 /**
- * The local usage lake: Parquet files laid out like the Iceberg table's hidden partitions
- * (`<root>/access_logs/hour=YYYY-MM-DD-HH/*.parquet`), written and queried with embedded DuckDB, so the
- * same SQL files that run on Athena run here.
+ * The local usage lake: Parquet files laid out like the Iceberg tables' hidden partitions
+ * (`<root>/access_logs/hour=YYYY-MM-DD-HH/*.parquet`, `<root>/usage_events/hour=…`), written and
+ * queried with embedded DuckDB, so the same SQL files that run on Athena run here.
  */
 export class DuckDbLake {
   /** Queries run one at a time: each scopes the shared views to its own hours first. */
@@ -49,7 +69,7 @@ export class DuckDbLake {
 
   /** Opens (creating if needed) the lake under `root`, with an in-memory DuckDB. */
   static async open(root: string): Promise<DuckDbLake> {
-    fs.mkdirSync(path.join(root, ACCESS_LOG_TABLE), { recursive: true });
+    for (const table of LAKE_TABLES) fs.mkdirSync(path.join(root, table.name), { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
     const lake = new DuckDbLake(root, await instance.connect());
     await lake.refreshViews();
@@ -61,19 +81,21 @@ export class DuckDbLake {
   }
 
   /**
-   * (Re)defines the `access_logs` view over the table's Parquet files (an empty table when none).
-   * With `hours`, only the partitions of those hours are opened: the stand-in for Iceberg's hidden
-   * partitioning, which lets Athena skip every other hour of a `request_time` range by itself.
+   * (Re)defines each table's view over its Parquet files (an empty table when none). With `hours`,
+   * only the partitions of those hours are opened: the stand-in for Iceberg's hidden partitioning,
+   * which lets Athena skip every other hour of a range on the partition column by itself.
    */
   async refreshViews(hours?: { start: number; end: number }): Promise<void> {
-    const dir = this.tableDir(ACCESS_LOG_TABLE);
-    const partitions = fs.readdirSync(dir).filter((entry) => entry.startsWith('hour=') && (hours === undefined || partitionOverlaps(entry, hours)));
-    const columns = ACCESS_LOG_COLUMNS.map((c) => `${quoteIdentifier(c.name)}`).join(', ');
-    const files = partitions.map((partition) => quoteString(path.join(dir, partition, '*.parquet'))).join(', ');
-    const source = partitions.length > 0
-      ? `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true)`
-      : `SELECT ${ACCESS_LOG_COLUMNS.map((c) => `CAST(NULL AS ${duckDbType(c)}) AS ${quoteIdentifier(c.name)}`).join(', ')} WHERE false`;
-    await this.connection.run(`CREATE OR REPLACE VIEW ${ACCESS_LOG_TABLE} AS ${source}`);
+    for (const table of LAKE_TABLES) {
+      const dir = this.tableDir(table.name);
+      const partitions = fs.readdirSync(dir).filter((entry) => entry.startsWith('hour=') && (hours === undefined || partitionOverlaps(entry, hours)));
+      const columns = table.columns.map((c) => `${quoteIdentifier(c.name)}`).join(', ');
+      const files = partitions.map((partition) => quoteString(path.join(dir, partition, '*.parquet'))).join(', ');
+      const source = partitions.length > 0
+        ? `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true)`
+        : `SELECT ${table.columns.map((c) => `CAST(NULL AS ${duckDbType(c)}) AS ${quoteIdentifier(c.name)}`).join(', ')} WHERE false`;
+      await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdentifier(table.name)} AS ${source}`);
+    }
   }
 
   /**
@@ -81,16 +103,37 @@ export class DuckDbLake {
    * Parquet file in each hour partition they touch.
    */
   async appendAccessLogs(rows: readonly Readonly<Record<string, unknown>>[]): Promise<void> {
+    await this.appendRows(ACCESS_LOG_TABLE, rows);
+  }
+
+  /** Appends usage-event rows as the transform emits them (timestamps in epoch microseconds). */
+  async appendUsageEvents(rows: readonly Readonly<Record<string, unknown>>[]): Promise<void> {
+    await this.appendRows(USAGE_EVENT_TABLE, rows);
+  }
+
+  /**
+   * Appends rows of a lake table, as the transform emits them (timestamps in epoch microseconds), to
+   * a new Parquet file in each hour partition they touch. Runs in the query queue, so a query never
+   * sees half an append.
+   */
+  async appendRows(tableName: string, rows: readonly Readonly<Record<string, unknown>>[]): Promise<void> {
     if (rows.length === 0) return;
+    const table = lakeTable(tableName);
+    const run = this.queue.then(() => this.writeRows(table, rows));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeRows(table: LakeTable, rows: readonly Readonly<Record<string, unknown>>[]): Promise<void> {
     const staging = path.join(this.root, `.staging-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.ndjson`);
     fs.writeFileSync(staging, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
     try {
-      const jsonColumns = ACCESS_LOG_COLUMNS.map((c) => `${quoteString(c.name)}: ${quoteString(c.type === 'timestamp' ? 'BIGINT' : duckDbType(c))}`).join(', ');
-      const select = ACCESS_LOG_COLUMNS.map((c) => (c.type === 'timestamp' ? `make_timestamp(${quoteIdentifier(c.name)}) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name))).join(', ');
+      const jsonColumns = table.columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.type === 'timestamp' ? 'BIGINT' : duckDbType(c))}`).join(', ');
+      const select = table.columns.map((c) => (c.type === 'timestamp' ? `make_timestamp(${quoteIdentifier(c.name)}) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name))).join(', ');
       await this.connection.run(
-        `COPY (SELECT ${select}, strftime(make_timestamp(request_time), '%Y-%m-%d-%H') AS hour
+        `COPY (SELECT ${select}, strftime(make_timestamp(${quoteIdentifier(table.partitionColumn)}), '%Y-%m-%d-%H') AS hour
                FROM read_json(${quoteString(staging)}, format = 'newline_delimited', columns = {${jsonColumns}}))
-         TO ${quoteString(this.tableDir(ACCESS_LOG_TABLE))} (FORMAT parquet, PARTITION_BY (hour), APPEND true, FILENAME_PATTERN 'part-{uuid}')`,
+         TO ${quoteString(this.tableDir(table.name))} (FORMAT parquet, PARTITION_BY (hour), APPEND true, FILENAME_PATTERN 'part-{uuid}')`,
       );
     } finally {
       fs.rmSync(staging, { force: true });

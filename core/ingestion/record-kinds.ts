@@ -2,10 +2,11 @@
  * The kinds of record the ingestion transform knows, and where each one goes.
  *
  * A record kind says how to recognise a parsed record, how to validate and normalise it, and which
- * environment variables name its destination Iceberg table. Only API Gateway access logs exist today;
- * custom usage events will be registered here as a second kind (recognised by their own marker field,
- * placed before the access-log kind, which accepts whatever no earlier kind claimed).
+ * environment variables name its destination Iceberg table. Custom usage events (POST /usage) are
+ * recognised by their marker field and come first; API Gateway access logs carry no marker, so their
+ * kind comes last and takes whatever no earlier kind claimed.
  */
+import { USAGE_EVENT_MARKER, usageEventRow } from '../usage-events/usage-event-record';
 import { ACCESS_LOG_SCHEMA, type ValidationContext } from './access-log-schema';
 
 export type { ValidationContext } from './access-log-schema';
@@ -55,8 +56,16 @@ export const ACCESS_LOG_KIND: RecordKind = {
   },
 };
 
+/** Custom usage events posted to POST /usage (see `core/usage-events/usage-event-record.ts`). */
+export const USAGE_EVENT_KIND: RecordKind = {
+  name: 'usage-event',
+  destinationEnvironment: { database: 'USAGE_EVENT_DATABASE', table: 'USAGE_EVENT_TABLE' },
+  recognises: (record) => record[USAGE_EVENT_MARKER.field] === USAGE_EVENT_MARKER.value,
+  normalise: (record, context) => usageEventRow(record, context.maxEpochMillis),
+};
+
 /** Every registered kind, in recognition order; a catch-all kind must come last. */
-export const RECORD_KINDS: readonly RecordKind[] = [ACCESS_LOG_KIND];
+export const RECORD_KINDS: readonly RecordKind[] = [USAGE_EVENT_KIND, ACCESS_LOG_KIND];
 
 /** The first kind that recognises a parsed record, if any. */
 export function kindOf(record: Readonly<Record<string, unknown>>, kinds: readonly RecordKind[] = RECORD_KINDS): RecordKind | undefined {

@@ -1,8 +1,8 @@
 import { planAggregationWindow, type AggregationWindow } from './aggregation-window';
 import { HOUR_MS, hourKey, hoursFrom } from './hours';
 import type { MeteringConfig } from './metering-config';
-import { measureRequestGroups, type Measurement } from './request-dimensions';
-import { queryRequestGroups } from './request-usage-query';
+import { measureUsage, type UsageSql } from './measure-usage';
+import type { Measurement } from './request-dimensions';
 import type { UsageQueryEngine } from './usage-query-engine';
 import type { RecordOutcome, UsageStore } from './usage-store';
 import { forEachLimited } from '../concurrency';
@@ -11,8 +11,8 @@ export interface AggregationDependencies {
   readonly engine: UsageQueryEngine;
   readonly store: UsageStore;
   readonly config: MeteringConfig;
-  /** The hourly request-groups SQL (`sql/queries/hourly_request_groups.sql`). */
-  readonly requestGroupsSql: string;
+  /** The usage SQL (`sql/queries/`). */
+  readonly sql: UsageSql;
   /** Seconds Firehose may still be holding a request after its hour ends (buffering of the stream and of the transform). */
   readonly ingestionDelaySeconds: number;
   readonly now?: () => number;
@@ -53,9 +53,9 @@ export async function aggregateWindow(deps: AggregationDependencies, window: Agg
   // Chunk by chunk, so memory stays bounded and the hours already done stay done if a later chunk fails.
   for (let chunkStart = window.firstHour; chunkStart <= window.lastHour; chunkStart += chunkHours * HOUR_MS) {
     const chunkEnd = Math.min(window.lastHour, chunkStart + (chunkHours - 1) * HOUR_MS);
-    const result = await queryRequestGroups(deps.engine, deps.requestGroupsSql, { start: chunkStart, end: chunkEnd + HOUR_MS });
+    const result = await measureUsage(deps.engine, deps.config, deps.sql, { start: chunkStart, end: chunkEnd + HOUR_MS });
     if (result.bytesScanned !== undefined) bytesScanned = (bytesScanned ?? 0) + result.bytesScanned;
-    const measurements = measureRequestGroups(result.groups, deps.config.dimensions);
+    const { measurements } = result;
     measurementCount += measurements.length;
     const byHour = new Map<number, Measurement[]>();
     for (const m of measurements) {

@@ -111,7 +111,7 @@ export const meteringConfigSchema = z
       seen.add(m.name);
     });
     // A late event is counted only if its hour is still re-aggregated when it reaches the lake.
-    if (config.usageEvents.maxAgeHours >= config.aggregation.lookBackHours) {
+    if (config.meters.length > 0 && config.usageEvents.maxAgeHours >= config.aggregation.lookBackHours) {
       context.addIssue({
         code: 'custom',
         path: ['usageEvents', 'maxAgeHours'],

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { leavingTenantOf, runFinalUsage } from '../../core/marketplace/final-usage';
+import meterValuesSql from '../../sql/queries/hourly_meter_values.sql';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
 import { athenaUsageEngine, bundledListingConfig, bundledMeteringConfig, marketplaceMetering } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
@@ -26,7 +27,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     try {
       const tenantId = leavingTenantOf(record.body);
       const report = await runFinalUsage(
-        { engine, store: metering.store, config: meteringConfig, requestGroupsSql, ingestionDelaySeconds: 0 },
+        { engine, store: metering.store, config: meteringConfig, sql: { requestGroups: requestGroupsSql, meterValues: meterValuesSql }, ingestionDelaySeconds: 0 },
         metering.forRun(),
         tenantId,
         Date.now(),

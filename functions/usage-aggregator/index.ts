@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
 import { aggregateWindow, runScheduledAggregation, type AggregationDependencies } from '../../core/usage/aggregation-job';
 import { HOUR_MS, parseHourKey } from '../../core/usage/hours';
+import meterValuesSql from '../../sql/queries/hourly_meter_values.sql';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
 import { athenaUsageEngine, bundledMeteringConfig } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
@@ -22,7 +23,7 @@ const deps: AggregationDependencies = {
   engine: athenaUsageEngine(env.ATHENA_WORKGROUP, env.USAGE_DATABASE, 300_000),
   store: new DynamoDbUsageStore(new DynamoDBClient({}), env.USAGE_TABLE),
   config,
-  requestGroupsSql,
+  sql: { requestGroups: requestGroupsSql, meterValues: meterValuesSql },
   ingestionDelaySeconds,
 };
 

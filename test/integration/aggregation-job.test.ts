@@ -15,13 +15,12 @@ import { HOUR_MS } from '../../core/usage/hours';
 import { parseMeteringConfig } from '../../core/usage/metering-config';
 import type { UsageQueryEngine } from '../../core/usage/usage-query-engine';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
-import { readSqlFile } from '../../sql/sql-files';
+import { readUsageSql } from '../../sql/sql-files';
 import { accessLogRow } from '../support/access-log-rows';
 
 const H10 = Date.UTC(2026, 10, 23, 10);
 const H11 = H10 + HOUR_MS;
 const H12 = H11 + HOUR_MS;
-const SQL = readSqlFile('queries/hourly_request_groups.sql');
 const CONFIG = parseMeteringConfig({
   dimensions: [
     { name: 'api_requests', measure: 'requests', match: { resourcePaths: ['/random/strings'], methods: ['GET'] } },
@@ -54,7 +53,7 @@ describe('aggregation job', () => {
     await dynamo.createTable(usageTableDefinition(table));
     store = new DynamoDbUsageStore(dynamo.client, table);
     clock = H12 + 10 * 60_000; // 12:10, so hours up to 11 are past their watermark
-    deps = { engine: new DuckDbUsageEngine(lake), store, config: CONFIG, requestGroupsSql: SQL, ingestionDelaySeconds: 120, now: () => clock };
+    deps = { engine: new DuckDbUsageEngine(lake), store, config: CONFIG, sql: readUsageSql(), ingestionDelaySeconds: 120, now: () => clock };
   });
 
   afterEach(() => {

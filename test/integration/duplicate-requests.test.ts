@@ -18,7 +18,7 @@ import { readSqlFile } from '../../sql/sql-files';
 
 const HOUR = Date.UTC(2026, 10, 23, 10); // 2026-11-23 10:00:00.000 UTC
 const NOW = HOUR + 3 * 3600_000;
-const ROUTING = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'usage', ACCESS_LOG_TABLE: 'access_logs' });
+const ROUTING = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'usage', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'usage', USAGE_EVENT_TABLE: 'usage_events' });
 const REQUEST_GROUPS = readSqlFile('queries/hourly_request_groups.sql');
 const DIMENSIONS = parseMeteringConfig({
   dimensions: [

@@ -20,7 +20,7 @@ import { HOUR_MS } from '../../core/usage/hours';
 import { parseMeteringConfig } from '../../core/usage/metering-config';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
 import { startMarketplaceSimulator, type MarketplaceSimulator } from '../../local/marketplace/marketplace-simulator';
-import { readSqlFile } from '../../sql/sql-files';
+import { readUsageSql } from '../../sql/sql-files';
 import { accessLogRow } from '../support/access-log-rows';
 
 const H10 = Date.UTC(2026, 10, 23, 10);
@@ -66,7 +66,7 @@ describe('Marketplace metering', () => {
     customers.clear();
     customers.set('acme', { productCode: PRODUCT, customer: { customerIdentifier: 'cust-acme' }, billable: true, subscribedAt: H10 - HOUR_MS });
     customers.set('globex', { productCode: PRODUCT, customer: { customerAWSAccountId: '123456789012', licenseArn: LICENSE }, billable: true, subscribedAt: H10 + 30 * 60_000 });
-    aggregation = { engine: new DuckDbUsageEngine(lake), store, config: METERING, requestGroupsSql: readSqlFile('queries/hourly_request_groups.sql'), ingestionDelaySeconds: 120, now: () => clock };
+    aggregation = { engine: new DuckDbUsageEngine(lake), store, config: METERING, sql: readUsageSql(), ingestionDelaySeconds: 120, now: () => clock };
     metering = {
       store,
       directory: { customerOf: async (tenantId) => customers.get(tenantId) },

@@ -8,6 +8,8 @@ type Handler = (event: FirehoseTransformationEvent, context?: Context) => Promis
 const ENVIRONMENT = {
   ACCESS_LOG_DATABASE: 'saas_metering',
   ACCESS_LOG_TABLE: 'access_logs',
+  USAGE_EVENT_DATABASE: 'saas_metering',
+  USAGE_EVENT_TABLE: 'usage_events',
   METRICS_NAMESPACE: 'SaaSMeteringTest',
   POWERTOOLS_DEV: '',
   POWERTOOLS_METRICS_DISABLED: 'false',
@@ -111,6 +113,7 @@ describe('the access-log-transform handler', () => {
 
   it('refuses to start without its destination (a configuration error at cold start)', () => {
     expect(() => loadHandler({ ...ENVIRONMENT, ACCESS_LOG_TABLE: undefined })).toThrow('ACCESS_LOG_TABLE is not set');
+    expect(() => loadHandler({ ...ENVIRONMENT, USAGE_EVENT_TABLE: undefined })).toThrow('USAGE_EVENT_TABLE is not set');
     expect(() => loadHandler({ ...ENVIRONMENT, ACCESS_LOG_DATABASE: undefined, ACCESS_LOG_TABLE: undefined })).toThrow(
       'ingestion transform misconfigured: ACCESS_LOG_DATABASE is not set; ACCESS_LOG_TABLE is not set',
     );

@@ -9,7 +9,7 @@ export const NOW = Date.UTC(2024, 0, 15, 12, 0, 0);
 
 export const DATABASE = 'saas_metering';
 export const TABLE = 'access_logs';
-export const ROUTING = routingFromEnvironment({ ACCESS_LOG_DATABASE: DATABASE, ACCESS_LOG_TABLE: TABLE });
+export const ROUTING = routingFromEnvironment({ ACCESS_LOG_DATABASE: DATABASE, ACCESS_LOG_TABLE: TABLE, USAGE_EVENT_DATABASE: DATABASE, USAGE_EVENT_TABLE: 'usage_events' });
 
 /** A valid access log, as API Gateway writes it (every value a string, keys in field-list order). */
 export function accessLog(overrides: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {

@@ -240,7 +240,7 @@ describe('transformBatch: the 6 MB response limit', () => {
   });
 
   it(`never needs the guard with a processor buffer of ${MAX_PROCESSOR_BUFFER_MIB} MiB of worst-case records and 64-character table names`, () => {
-    const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'd'.repeat(64), ACCESS_LOG_TABLE: 't'.repeat(64) });
+    const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'd'.repeat(64), ACCESS_LOG_TABLE: 't'.repeat(64), USAGE_EVENT_DATABASE: 'd'.repeat(64), USAGE_EVENT_TABLE: 'u'.repeat(64) });
     const recordBytes = smallestValidLine(NOW).length;
     const count = Math.floor((MAX_PROCESSOR_BUFFER_MIB * 1024 * 1024) / recordBytes);
     const batch = transformBatch(Array.from({ length: count }, (_, i) => worstCaseRecord(i)), routing, { nowMillis: NOW });
@@ -255,7 +255,7 @@ describe('transformBatch: the 6 MB response limit', () => {
     const recordBytes = smallestValidLine(NOW).length;
     const count = Math.floor((3 * 1024 * 1024) / recordBytes);
     const records = Array.from({ length: count }, (_, i) => worstCaseRecord(i));
-    const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'd'.repeat(64), ACCESS_LOG_TABLE: 't'.repeat(64) });
+    const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'd'.repeat(64), ACCESS_LOG_TABLE: 't'.repeat(64), USAGE_EVENT_DATABASE: 'd'.repeat(64), USAGE_EVENT_TABLE: 'u'.repeat(64) });
     const batch = transformBatch(records, routing, { nowMillis: NOW });
     expect(batch.responseBytes).toBe(responseSize(batch.records));
     expect(batch.responseBytes).toBeLessThanOrEqual(DEFAULT_RESPONSE_BUDGET_BYTES);
