@@ -6,6 +6,8 @@ import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-me
 import { ApiGatewayResource } from '@cdktf/provider-aws/lib/api-gateway-resource';
 import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
 import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -50,10 +52,21 @@ export interface MeteredApiProps {
   readonly userPoolDeletionProtection?: string;
   /**
    * Routes without the Cognito authorizer (`authorization = NONE`). Every other method of the API
-   * requires a user-pool token. @default none
+   * requires a user-pool token or, for {@link iamRoutes}, an IAM signature. @default none
    */
   readonly publicRoutes?: readonly PublicRoute[];
+  /** More routes behind the Cognito authorizer (the caller's tenant comes from its verified token). @default none */
+  readonly tenantRoutes?: readonly PublicRoute[];
+  /**
+   * Routes for the SaaS provider's own backends: IAM authorization (`AWS_IAM`, SigV4-signed calls),
+   * no user-pool token. A managed policy allowing exactly these routes is created for the operator to
+   * attach to the backend's role ({@link backendCallerPolicyArn}). @default none
+   */
+  readonly iamRoutes?: readonly PublicRoute[];
 }
+
+/** How a route is authorised. */
+type RouteAuthorization = 'NONE' | 'COGNITO_USER_POOLS' | 'AWS_IAM';
 
 /**
  * The metered API: a REST API whose every method sits behind a Cognito user-pool authorizer (except the
@@ -69,6 +82,10 @@ export class MeteredApi extends Construct {
   readonly endpointUrl: string;
   /** The routes declared public, as `<METHOD> /<path>` (e.g. `POST /marketplace/register`). */
   readonly publicRoutes: readonly string[];
+  /** The IAM-authorised routes, as `<METHOD> /<path>`. */
+  readonly iamRoutes: readonly string[];
+  /** ARN of the managed policy that lets a backend call the IAM-authorised routes (undefined without any). */
+  readonly backendCallerPolicyArn?: string;
   /** API resources by path (`random/strings`), so that routes sharing a prefix share its resources. */
   private readonly resources = new Map<string, ApiGatewayResource>();
 
@@ -139,8 +156,15 @@ export class MeteredApi extends Construct {
       sourceArn: `${this.api.executionArn}/*/GET/random/strings`,
     });
 
-    const publicRoutes = this.addPublicRoutes(props.publicRoutes ?? []);
-    this.publicRoutes = publicRoutes.map((route) => route.name);
+    const seen = new Set<string>(['GET /random/strings']);
+    const publicRoutes = [
+      ...this.addRoutes(props.publicRoutes ?? [], 'NONE', seen),
+      ...this.addRoutes(props.tenantRoutes ?? [], 'COGNITO_USER_POOLS', seen, authorizer.id),
+    ];
+    const iamRoutes = this.addRoutes(props.iamRoutes ?? [], 'AWS_IAM', seen);
+    this.publicRoutes = publicRoutes.filter((route) => route.authorization === 'NONE').map((route) => route.name);
+    this.iamRoutes = iamRoutes.map((route) => route.name);
+    publicRoutes.push(...iamRoutes);
 
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: this.api.id,
@@ -173,6 +197,21 @@ export class MeteredApi extends Construct {
       },
     });
     this.endpointUrl = this.stage.invokeUrl;
+
+    if (iamRoutes.length > 0) {
+      const document = new DataAwsIamPolicyDocument(this, 'backend-callers-document', {
+        statement: [{
+          effect: 'Allow',
+          actions: ['execute-api:Invoke'],
+          resources: iamRoutes.map((route) => `${this.api.executionArn}/${this.stage.stageName}/${route.sourcePath}`),
+        }],
+      });
+      this.backendCallerPolicyArn = new IamPolicy(this, 'backend-callers', {
+        namePrefix: `${props.namePrefix}-backend-callers-`,
+        description: `Lets a backend of the SaaS call the IAM-authorised routes of the metered API (${this.iamRoutes.join(', ')})`,
+        policy: document.json,
+      }).arn;
+    }
   }
 
   /** The invoke URL of a path of the stage, e.g. `routeUrl(['marketplace', 'register'])`. */
@@ -180,23 +219,27 @@ export class MeteredApi extends Construct {
     return `${this.endpointUrl}/${pathParts.join('/')}`;
   }
 
-  /** Creates each public route: its resources, a method without authorizer, the proxy integration and the invoke permission. */
-  private addPublicRoutes(routes: readonly PublicRoute[]) {
-    const seen = new Set<string>(['GET /random/strings']);
+  /**
+   * Creates each route: its resources, a method with the given authorization (public ones are
+   * declared in `publicRoutes` and listed in the synth tests), the proxy integration and the invoke
+   * permission.
+   */
+  private addRoutes(routes: readonly PublicRoute[], authorization: RouteAuthorization, seen: Set<string>, authorizerId?: string) {
+    const prefix = { NONE: 'public', COGNITO_USER_POOLS: 'tenant', AWS_IAM: 'iam' }[authorization];
     return routes.map((route) => {
       validatePublicRoute(route);
       const path = route.pathParts.join('/');
       const name = `${route.httpMethod} /${path}`;
       if (seen.has(name)) throw new Error(`MeteredApi: the route ${name} is declared already (twice, or it is the authorized demo route)`);
       seen.add(name);
-      const id = `public-${route.httpMethod.toLowerCase()}-${constructIdOf(path)}`;
+      const id = `${prefix}-${route.httpMethod.toLowerCase()}-${constructIdOf(path)}`;
       const resource = this.resourceFor(route.pathParts);
       const method = new ApiGatewayMethod(this, id, {
         restApiId: this.api.id,
         resourceId: resource.id,
         httpMethod: route.httpMethod,
-        // Deliberately public: declared in `publicRoutes` (and listed in the synth tests).
-        authorization: 'NONE',
+        authorization,
+        ...(authorizerId === undefined ? {} : { authorizerId }),
       });
       const integration = new ApiGatewayIntegration(this, `${id}-integration`, {
         restApiId: this.api.id,
@@ -206,15 +249,16 @@ export class MeteredApi extends Construct {
         integrationHttpMethod: 'POST',
         uri: route.function.invokeArn,
       });
+      // This method (any for ANY) and this path (`*` for a path parameter).
+      const sourcePath = `${route.httpMethod === 'ANY' ? '*' : route.httpMethod}/${route.pathParts.map((part) => (part.startsWith('{') ? '*' : part)).join('/')}`;
       new LambdaPermission(this, `${id}-invoke`, {
         statementId: `AllowApiGatewayInvoke-${route.httpMethod}-${constructIdOf(path)}`,
         action: 'lambda:InvokeFunction',
         functionName: route.function.functionName,
         principal: 'apigateway.amazonaws.com',
-        // Any stage, this method (any for ANY) and this path (`*` for a path parameter).
-        sourceArn: `${this.api.executionArn}/*/${route.httpMethod === 'ANY' ? '*' : route.httpMethod}/${route.pathParts.map((part) => (part.startsWith('{') ? '*' : part)).join('/')}`,
+        sourceArn: `${this.api.executionArn}/*/${sourcePath}`,
       });
-      return { name, method, integration, triggers: [resource.id, method.id, method.authorization, integration.id, integration.uri] };
+      return { name, authorization, sourcePath, method, integration, triggers: [resource.id, method.id, method.authorization, integration.id, integration.uri] };
     });
   }
 

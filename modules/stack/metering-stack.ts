@@ -114,6 +114,8 @@ export class MeteringStack extends TerraformStack {
       userPoolDeletionProtection: vars.userPoolDeletionProtection,
       // The buyer has no account yet when AWS Marketplace sends them to the registration page.
       publicRoutes: [this.marketplace.registrationRoute],
+      tenantRoutes: [this.ingestion.tenantUsageRoute],
+      iamRoutes: [this.ingestion.backendUsageRoute],
     });
 
     this.marketplace.addOnboarding({
@@ -127,6 +129,9 @@ export class MeteringStack extends TerraformStack {
     new TerraformOutput(this, 'UserPoolClientId', { value: this.api.userPool.clientId, description: 'App client id for sign-in (no secret)' });
     new TerraformOutput(this, 'RestApiEndpoint', { value: this.api.endpointUrl, description: 'Invoke URL of the metered API stage' });
     new TerraformOutput(this, 'AccessLogDeliveryStream', { value: this.ingestion.deliveryStream.name, description: 'Firehose stream receiving the access logs' });
+    new TerraformOutput(this, 'UsageEventsUrl', { value: this.api.routeUrl(this.ingestion.tenantUsageRoute.pathParts), description: 'POST usage events here with a tenant user\'s ID token' });
+    new TerraformOutput(this, 'BackendUsageEventsUrl', { value: this.api.routeUrl(this.ingestion.backendUsageRoute.pathParts), description: 'POST usage events here from a backend, SigV4-signed (execute-api), naming each event\'s tenant' });
+    new TerraformOutput(this, 'BackendCallerPolicyArn', { value: this.api.backendCallerPolicyArn, description: 'Managed policy to attach to a backend role that reports usage through BackendUsageEventsUrl' });
     new TerraformOutput(this, 'LakeBucket', { value: this.lake.bucket.bucketName, description: 'S3 bucket of the usage lake' });
     new TerraformOutput(this, 'UsageDatabase', { value: this.lake.databaseName, description: 'Glue database of the usage tables' });
     new TerraformOutput(this, 'AthenaWorkGroup', { value: this.lake.workGroupName, description: 'Athena workgroup for usage queries' });

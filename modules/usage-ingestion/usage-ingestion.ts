@@ -10,6 +10,7 @@ import { grantKmsKeyUse } from '../iam/kms-grant';
 import { toPolicyDocumentStatements } from '../iam/policy-statement';
 import { LAKE_PREFIXES } from '../usage-lake/lake-bucket';
 import type { UsageLake } from '../usage-lake/usage-lake';
+import type { PublicRoute } from '../metered-api/metered-api';
 
 export interface UsageIngestionProps {
   readonly namePrefix: string;
@@ -29,8 +30,9 @@ export interface UsageIngestionProps {
 
 /**
  * Ingestion: the `amazon-apigateway-<prefix>` Firehose stream that receives the metered API's access
- * logs, runs them through the validating `access-log-transform` function and writes them to the
- * access-log Iceberg table. Records that fail validation or delivery go to the lake's `errors/` prefix.
+ * logs and the custom usage events `usage-events` puts there (POST /usage), runs every record through
+ * the validating transform, which routes it by kind to the access-log or the usage-event Iceberg table.
+ * Records that fail validation or delivery go to the lake's `errors/` prefix.
  */
 export class UsageIngestion extends Construct {
   readonly deliveryStream: KinesisFirehoseDeliveryStream;
@@ -39,6 +41,12 @@ export class UsageIngestion extends Construct {
   readonly transform: BundledFunction;
   readonly role: IamRole;
   readonly logGroup: CloudwatchLogGroup;
+  /** `usage-events`: validates usage events and puts them on the stream. */
+  readonly usageEvents: BundledFunction;
+  /** `POST /usage` for tenants (Cognito: the tenant comes from the token). */
+  readonly tenantUsageRoute: PublicRoute;
+  /** `POST /backend/usage` for the provider's backends (IAM: each event names its tenant). */
+  readonly backendUsageRoute: PublicRoute;
 
   constructor(scope: Construct, id: string, props: UsageIngestionProps) {
     super(scope, id);
@@ -48,13 +56,15 @@ export class UsageIngestion extends Construct {
     this.transform = new BundledFunction(this, 'transform', {
       entry: 'access-log-transform',
       functionName: `${props.namePrefix}-access-log-transform`,
-      description: 'Validates and normalises access-log records on their way into the usage lake',
+      description: 'Validates and normalises access logs and usage events on their way into the usage lake, routing each to its table',
       logRetentionDays: props.logRetentionDays,
       timeoutSeconds: 120,
       memorySizeMb: 512,
       environment: {
         ACCESS_LOG_DATABASE: lake.databaseName,
         ACCESS_LOG_TABLE: lake.accessLogTableName,
+        USAGE_EVENT_DATABASE: lake.databaseName,
+        USAGE_EVENT_TABLE: lake.usageEventTableName,
         METRICS_NAMESPACE: props.metricsNamespace ?? 'SaaSMetering',
       },
     });
@@ -96,11 +106,11 @@ export class UsageIngestion extends Construct {
           compressionFormat: 'GZIP',
           cloudwatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.name, logStreamName: backupLogStream.name },
         },
-        destinationTableConfiguration: [{
+        destinationTableConfiguration: [lake.accessLogTableName, lake.usageEventTableName].map((tableName) => ({
           databaseName: lake.databaseName,
-          tableName: lake.accessLogTableName,
-          s3ErrorOutputPrefix: `${LAKE_PREFIXES.errors}${lake.accessLogTableName}/`,
-        }],
+          tableName,
+          s3ErrorOutputPrefix: `${LAKE_PREFIXES.errors}${tableName}/`,
+        })),
         processingConfiguration: {
           enabled: true,
           processors: [{
@@ -115,9 +125,25 @@ export class UsageIngestion extends Construct {
         },
         cloudwatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.name, logStreamName: destinationLogStream.name },
       },
-      dependsOn: [lake.accessLogTableReady],
+      dependsOn: [lake.accessLogTableReady, lake.usageEventTableReady],
     });
     this.deliveryStreamArn = this.deliveryStream.arn;
+
+    const { partition, region, accountId } = lake.awsEnvironment;
+    this.usageEvents = new BundledFunction(this, 'usage-events', {
+      entry: 'usage-events',
+      functionName: `${props.namePrefix}-usage-events`,
+      description: 'POST /usage and POST /backend/usage: validates usage events and puts them on the ingestion stream',
+      logRetentionDays: props.logRetentionDays,
+      timeoutSeconds: 29,
+      memorySizeMb: 256,
+      environment: { DELIVERY_STREAM_NAME: streamName },
+      policyStatements: [
+        { actions: ['firehose:PutRecordBatch'], resources: [`arn:${partition}:firehose:${region}:${accountId}:deliverystream/${streamName}`] },
+      ],
+    });
+    this.tenantUsageRoute = { pathParts: ['usage'], httpMethod: 'POST', function: this.usageEvents };
+    this.backendUsageRoute = { pathParts: ['backend', 'usage'], httpMethod: 'POST', function: this.usageEvents };
   }
 
   private createRole(props: UsageIngestionProps, streamName: string): IamRole {
@@ -136,13 +162,15 @@ export class UsageIngestion extends Construct {
       description: `Delivers ${streamName} into the usage lake`,
       assumeRolePolicy: assume.json,
     });
+    const tables = [lake.accessLogTableName, lake.usageEventTableName];
+    const glueTables = tables.map((table) => lake.glueArns(table).table);
     const glue = lake.glueArns(lake.accessLogTableName);
     const deliveryStreamArn = `arn:${partition}:firehose:${region}:${accountId}:deliverystream/${streamName}`;
     const policy = new DataAwsIamPolicyDocument(this, 'policy', {
       statement: toPolicyDocumentStatements([
-        ...lake.tableDataAccess(lake.accessLogTableName),
+        ...lake.tableDataAccess(...tables),
         { actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [`${lake.bucket.bucketArn}/${LAKE_PREFIXES.errors}*`] },
-        { actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'], resources: [glue.catalog, glue.database, glue.table] },
+        { actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'], resources: [glue.catalog, glue.database, ...glueTables] },
         { actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [this.transform.functionArn, `${this.transform.functionArn}:*`] },
         { actions: ['logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`] },
         { actions: ['firehose:DescribeDeliveryStream'], resources: [deliveryStreamArn] },

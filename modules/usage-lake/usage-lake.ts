@@ -7,7 +7,8 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE } from '../../core/lake/access-log-table';
+import { ACCESS_LOG_COLUMNS, ACCESS_LOG_TABLE, type TableColumn } from '../../core/lake/access-log-table';
+import { USAGE_EVENT_COLUMNS, USAGE_EVENT_TABLE } from '../../core/lake/usage-event-table';
 import { renderSqlTemplate } from '../../core/lake/sql-template';
 import { readSqlFile } from '../../sql/sql-files';
 import { glueArns, type AwsEnvironment } from '../aws-environment';
@@ -42,9 +43,9 @@ export const ATHENA_ENGINE_VERSION = 'Athena engine version 3';
 
 /**
  * The usage lake: an S3 bucket, a Glue database, an Athena workgroup with enforced, encrypted settings
- * and a per-query scan cutoff, and the access-log Iceberg table created by Athena DDL at deploy time
- * (`ddl-runner` invoked by `aws_lambda_invocation` with a CRUD lifecycle), kept compact by the Glue
- * table optimizers.
+ * and a per-query scan cutoff, and the Iceberg tables — access logs and custom usage events — created
+ * by Athena DDL at deploy time (`ddl-runner` invoked by `aws_lambda_invocation` with a CRUD
+ * lifecycle), kept compact by the Glue table optimizers.
  */
 export class UsageLake extends Construct {
   readonly bucket: LakeBucket;
@@ -57,6 +58,11 @@ export class UsageLake extends Construct {
   readonly accessLogTableLocation: string;
   /** The resource whose creation means the access-log table exists. */
   readonly accessLogTableReady: LambdaInvocation;
+  readonly usageEventTableName = USAGE_EVENT_TABLE;
+  /** `s3://…/tables/usage_events/` */
+  readonly usageEventTableLocation: string;
+  /** The resource whose creation means the usage-event table exists. */
+  readonly usageEventTableReady: LambdaInvocation;
   readonly ddlRunner: BundledFunction;
   readonly kmsKeyArn: string;
   /** Account, region and partition of the lake. */
@@ -101,38 +107,48 @@ export class UsageLake extends Construct {
     });
     this.workGroupName = this.workGroup.name;
 
-    this.accessLogTableLocation = `s3://${this.bucket.bucketName}/${LAKE_PREFIXES.tables}${ACCESS_LOG_TABLE}/`;
     this.ddlRunner = this.createDdlRunner();
-    this.accessLogTableReady = new LambdaInvocation(this, 'access-log-table', {
+    this.accessLogTableLocation = this.tableLocation(ACCESS_LOG_TABLE);
+    this.accessLogTableReady = this.createTable('access-log-table', ACCESS_LOG_TABLE, 'ddl/access_logs.sql', ACCESS_LOG_COLUMNS);
+    this.usageEventTableLocation = this.tableLocation(USAGE_EVENT_TABLE);
+    this.usageEventTableReady = this.createTable('usage-event-table', USAGE_EVENT_TABLE, 'ddl/usage_events.sql', USAGE_EVENT_COLUMNS);
+
+    this.createTableOptimizers([
+      { name: ACCESS_LOG_TABLE, location: this.accessLogTableLocation, ready: this.accessLogTableReady },
+      { name: USAGE_EVENT_TABLE, location: this.usageEventTableLocation, ready: this.usageEventTableReady },
+    ]);
+  }
+
+  private tableLocation(table: string): string {
+    return `s3://${this.bucket.bucketName}/${LAKE_PREFIXES.tables}${table}/`;
+  }
+
+  /** One Iceberg table, created (and only ever extended) by the DDL runner at deploy time. */
+  private createTable(id: string, table: string, ddlFile: string, columns: readonly TableColumn[]): LambdaInvocation {
+    return new LambdaInvocation(this, id, {
       functionName: this.ddlRunner.functionName,
       lifecycleScope: 'CRUD',
       terraformKey: 'tf',
       input: Fn.jsonencode({
         database: this.databaseName,
         workGroup: this.workGroupName,
-        table: ACCESS_LOG_TABLE,
-        create: renderSqlTemplate(readSqlFile('ddl/access_logs.sql'), {
-          database: this.databaseName,
-          table: ACCESS_LOG_TABLE,
-          location: this.accessLogTableLocation,
-        }),
-        columns: ACCESS_LOG_COLUMNS,
-        dropOnDestroy: props.dropTablesOnDestroy,
+        table,
+        create: renderSqlTemplate(readSqlFile(ddlFile), { database: this.databaseName, table, location: this.tableLocation(table) }),
+        columns,
+        dropOnDestroy: this.props.dropTablesOnDestroy,
       }),
       dependsOn: [this.workGroup, this.database],
     });
-
-    this.createTableOptimizers(ACCESS_LOG_TABLE);
   }
 
   /** Statements that let a role read and write the given tables' files in the bucket. */
-  tableDataAccess(table: string) {
+  tableDataAccess(...tables: string[]) {
     const bucketArn = this.bucket.bucketArn;
     return [
       { actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resources: [bucketArn] },
       {
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [`${bucketArn}/${LAKE_PREFIXES.tables}${table}/*`],
+        resources: tables.map((table) => `${bucketArn}/${LAKE_PREFIXES.tables}${table}/*`),
       },
     ];
   }
@@ -207,7 +223,8 @@ export class UsageLake extends Construct {
     return runner;
   }
 
-  private createTableOptimizers(table: string): void {
+  /** One role for the Glue table optimizers, and per table compaction, snapshot retention and orphan-file deletion. */
+  private createTableOptimizers(tables: readonly { name: string; location: string; ready: LambdaInvocation }[]): void {
     const enabled = Token.asNumber(Fn.conditional(this.props.tableOptimizersEnabled, 1, 0));
     const assume = new DataAwsIamPolicyDocument(this, 'optimizer-assume-role', {
       statement: [{
@@ -222,12 +239,15 @@ export class UsageLake extends Construct {
       description: 'Glue table optimizers of the usage lake (compaction, retention, orphan files)',
       assumeRolePolicy: assume.json,
     });
-    const arns = this.glueArns(table);
     const { partition, region, accountId } = this.props.aws;
     const policy = new DataAwsIamPolicyDocument(this, 'optimizer-policy', {
       statement: [
-        ...this.tableDataAccess(table).map((statement) => ({ effect: 'Allow', ...statement })),
-        { effect: 'Allow', actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'], resources: [arns.catalog, arns.database, arns.table] },
+        ...this.tableDataAccess(...tables.map((t) => t.name)).map((statement) => ({ effect: 'Allow', ...statement })),
+        {
+          effect: 'Allow',
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'],
+          resources: [...new Set(tables.flatMap((t) => Object.values(this.glueArns(t.name))))],
+        },
         {
           effect: 'Allow',
           actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -241,29 +261,31 @@ export class UsageLake extends Construct {
     grantKmsKeyUse(this, 'optimizer-kms', role.id, this.props.kmsKeyArn);
     this.grantLakeFormation('optimizer-grants', role.arn, ['DESCRIBE'], ['ALL']);
 
-    const common = { count: enabled, catalogId: accountId, databaseName: this.databaseName, tableName: table, dependsOn: [this.accessLogTableReady] };
-    new GlueCatalogTableOptimizer(this, `${table}-compaction`, {
-      ...common,
-      type: 'compaction',
-      configuration: [{ roleArn: role.arn, enabled: true }],
-    });
-    new GlueCatalogTableOptimizer(this, `${table}-retention`, {
-      ...common,
-      type: 'retention',
-      configuration: [{
-        roleArn: role.arn,
-        enabled: true,
-        retentionConfiguration: [{ icebergConfiguration: [{ snapshotRetentionPeriodInDays: 7, numberOfSnapshotsToRetain: 10, cleanExpiredFiles: true }] }],
-      }],
-    });
-    new GlueCatalogTableOptimizer(this, `${table}-orphan-files`, {
-      ...common,
-      type: 'orphan_file_deletion',
-      configuration: [{
-        roleArn: role.arn,
-        enabled: true,
-        orphanFileDeletionConfiguration: [{ icebergConfiguration: [{ orphanFileRetentionPeriodInDays: 7, location: this.accessLogTableLocation }] }],
-      }],
-    });
+    for (const table of tables) {
+      const common = { count: enabled, catalogId: accountId, databaseName: this.databaseName, tableName: table.name, dependsOn: [table.ready] };
+      new GlueCatalogTableOptimizer(this, `${table.name}-compaction`, {
+        ...common,
+        type: 'compaction',
+        configuration: [{ roleArn: role.arn, enabled: true }],
+      });
+      new GlueCatalogTableOptimizer(this, `${table.name}-retention`, {
+        ...common,
+        type: 'retention',
+        configuration: [{
+          roleArn: role.arn,
+          enabled: true,
+          retentionConfiguration: [{ icebergConfiguration: [{ snapshotRetentionPeriodInDays: 7, numberOfSnapshotsToRetain: 10, cleanExpiredFiles: true }] }],
+        }],
+      });
+      new GlueCatalogTableOptimizer(this, `${table.name}-orphan-files`, {
+        ...common,
+        type: 'orphan_file_deletion',
+        configuration: [{
+          roleArn: role.arn,
+          enabled: true,
+          orphanFileDeletionConfiguration: [{ icebergConfiguration: [{ orphanFileRetentionPeriodInDays: 7, location: table.location }] }],
+        }],
+      });
+    }
   }
 }

@@ -49,3 +49,14 @@ export function resourceNamed(stack: SynthesizedStack, type: string, fragment: s
   }
   return matches[0];
 }
+
+/** `${type.name.attribute}`: a Terraform reference as the synthesized JSON writes it. */
+export function ref(type: string, name: string, attribute: string): string {
+  return `\${${type}.${name}.${attribute}}`;
+}
+
+/** The statements of a policy document referenced as `${data.aws_iam_policy_document.<name>[0]?.json}`. */
+export function documentStatements(synth: SynthesizedStack, reference: string): { effect: string; actions: string[]; resources: string[] }[] {
+  const name = reference.replace(/^\$\{data\.aws_iam_policy_document\.([^.[]+)(\[0\])?\.json\}$/, '$1');
+  return (synth.data.aws_iam_policy_document[name] as { statement: { effect: string; actions: string[]; resources: string[] }[] }).statement;
+}

@@ -115,6 +115,11 @@ const PUBLIC_ROUTES: Record<string, string> = {
   'POST /marketplace/register': 'AWS Marketplace posts the buyer to the registration (fulfilment) URL before they have an account; the function verifies the Marketplace token itself.',
 };
 
+/** Every route that takes an IAM signature instead of a user-pool token, with the reason. */
+const IAM_ROUTES: Record<string, string> = {
+  'POST /backend/usage': 'The SaaS provider\'s own backends report usage for any tenant; only principals granted execute-api:Invoke on this route (the BackendCallerPolicyArn output) may call it.',
+};
+
 /** The actions a service principal may be given in a KMS key policy. */
 const KMS_SERVICE_ACTIONS = new Set(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']);
 
@@ -432,13 +437,20 @@ describe('8. API Gateway', () => {
     return `${method.http_method as string} ${root}/${parts.join('/')}`;
   }
 
-  it('every method but the declared public routes requires a Cognito user-pool token', () => {
+  it('every method but the declared public and IAM routes requires a Cognito user-pool token', () => {
     const methods = all('aws_api_gateway_method');
     expect(methods.length).toBeGreaterThan(0);
     const violations: string[] = [];
     for (const [address, method] of methods) {
       const route = routeOf(method);
-      if (route in PUBLIC_ROUTES) continue;
+      if (route in PUBLIC_ROUTES) {
+        if (method.authorization !== 'NONE') violations.push(`${address} (${route}): a declared public route is ${JSON.stringify(method.authorization)}`);
+        continue;
+      }
+      if (route in IAM_ROUTES) {
+        if (method.authorization !== 'AWS_IAM') violations.push(`${address} (${route}): a declared IAM route is ${JSON.stringify(method.authorization)}`);
+        continue;
+      }
       const authorizer = addressOf(method.authorizer_id);
       const authorizerType = authorizer ? resourceAt(authorizer)?.type : undefined;
       if (method.authorization !== 'COGNITO_USER_POOLS') violations.push(`${address} (${route}): authorization is ${JSON.stringify(method.authorization)}`);
@@ -447,7 +459,7 @@ describe('8. API Gateway', () => {
     expect(violations).toEqual([]);
     // The allow-list names existing routes only.
     const routes = methods.map(([, method]) => routeOf(method));
-    expect(Object.keys(PUBLIC_ROUTES).filter((route) => !routes.includes(route))).toEqual([]);
+    expect([...Object.keys(PUBLIC_ROUTES), ...Object.keys(IAM_ROUTES)].filter((route) => !routes.includes(route))).toEqual([]);
   });
 
   it('every stage throttles every method (method settings on */*)', () => {

@@ -94,13 +94,18 @@ describe('access-log table DDL at deploy', () => {
     expect(stack.variable.drop_tables_on_destroy.default).toBe(false);
   });
 
-  it('compacts the table with the Glue table optimizers, once the table exists', () => {
-    const optimizers = Object.values(resourcesOfType(stack, 'aws_glue_catalog_table_optimizer'));
-    expect(optimizers.map((o) => o.type).sort()).toEqual(['compaction', 'orphan_file_deletion', 'retention']);
-    for (const optimizer of optimizers) {
-      expect(optimizer.depends_on).toEqual([expect.stringMatching(/^aws_lambda_invocation\./)]);
-      expect(optimizer.count).toMatch(/var\.table_optimizers_enabled/);
+  it('compacts each table with the Glue table optimizers, once that table exists', () => {
+    const optimizers = Object.entries(resourcesOfType(stack, 'aws_glue_catalog_table_optimizer'));
+    for (const [table, invocation] of [['access_logs', 'access-log-table'], ['usage_events', 'usage-event-table']]) {
+      const own = optimizers.filter(([, o]) => o.table_name === table);
+      expect(own.map(([, o]) => o.type).sort()).toEqual(['compaction', 'orphan_file_deletion', 'retention']);
+      const [invocationName] = resourceNamed(stack, 'aws_lambda_invocation', invocation);
+      for (const [, optimizer] of own) {
+        expect(optimizer.depends_on).toEqual([`aws_lambda_invocation.${invocationName}`]);
+        expect(optimizer.count).toMatch(/var\.table_optimizers_enabled/);
+      }
     }
+    expect(optimizers).toHaveLength(6);
   });
 });
 
@@ -108,10 +113,13 @@ describe('access-log delivery stream', () => {
   const [, stream] = resourceNamed(stack, 'aws_kinesis_firehose_delivery_stream', 'stream');
   const iceberg = stream.iceberg_configuration as Record<string, unknown>;
 
-  it('writes to the access-log table through the Iceberg destination', () => {
+  it('writes to the access-log and usage-event tables through the Iceberg destination, each with its error prefix', () => {
     expect(stream.destination).toBe('iceberg');
     expect(iceberg.catalog_arn).toMatch(/^arn:\$\{data\.aws_partition\.[^}]+\}:glue:.*:catalog$/);
-    expect(iceberg.destination_table_configuration).toEqual([expect.objectContaining({ table_name: 'access_logs' })]);
+    expect(iceberg.destination_table_configuration).toEqual([
+      expect.objectContaining({ table_name: 'access_logs', s3_error_output_prefix: 'errors/access_logs/' }),
+      expect.objectContaining({ table_name: 'usage_events', s3_error_output_prefix: 'errors/usage_events/' }),
+    ]);
     expect(iceberg).toMatchObject({
       buffering_interval: '${var.firehose_buffering_interval_seconds}',
       buffering_size: '${var.firehose_buffering_size_mb}',
@@ -138,7 +146,7 @@ describe('access-log delivery stream', () => {
     expect(statements.find((s) => s.actions.includes('logs:PutLogEvents'))?.resources).toEqual([`\${aws_cloudwatch_log_group.${groupName}.arn}:*`]);
   });
 
-  it('has a role scoped to the lake table, its error prefix and the transform', () => {
+  it('has a role scoped to the lake tables, the error prefix and the transform', () => {
     const statements = roleStatements(stack, roleNameOf(iceberg.role_arn as string));
     for (const statement of statements) {
       expect(statement.effect).toBe('Allow');
@@ -146,11 +154,11 @@ describe('access-log delivery stream', () => {
       for (const resource of statement.resources) expect(resource).not.toBe('*');
     }
     const glue = statements.find((s) => s.actions.includes('glue:UpdateTable'))!;
-    expect(glue.resources.some((r) => r.endsWith('/access_logs'))).toBe(true);
+    expect(glue.resources.filter((r) => r.includes(':table/')).map((r) => r.split('/').pop())).toEqual(['access_logs', 'usage_events']);
     const invoke = statements.find((s) => s.actions.includes('lambda:InvokeFunction'))!;
     expect(invoke.resources.every((r) => r.includes('aws_lambda_function.') && r.includes('transform'))).toBe(true);
     const objects = statements.find((s) => s.actions.includes('s3:PutObject') && s.resources.some((r) => r.includes('tables/')))!;
-    expect(objects.resources).toEqual([expect.stringMatching(/\/tables\/access_logs\/\*$/)]);
+    expect(objects.resources).toEqual([expect.stringMatching(/\/tables\/access_logs\/\*$/), expect.stringMatching(/\/tables\/usage_events\/\*$/)]);
   });
 
   it('grants Lake Formation permissions only when the catalog is governed by it', () => {
