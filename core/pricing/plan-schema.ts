@@ -15,6 +15,9 @@ import { minorUnitDigitsOf } from './currency';
  *   previous tier's `upTo` up to and including its own. `upTo` values ascend strictly and the last
  *   tier is open (`upTo: null`).
  * - `freeAllowance` units per period are deducted from a dimension's quantity before pricing.
+ *
+ * Plan assignment: `defaultPlan` names the plan of every tenant not listed in `tenantPlans`
+ * (tenant id → plan id). Both must name plans of the file; an unknown id is a problem naming it.
  */
 
 const PLAN_ID = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -105,9 +108,21 @@ const plan = z
   })
   .transform((p) => ({ ...p, minorUnitDigits: p.minorUnitDigits ?? minorUnitDigitsOf(p.currency) }));
 
-/** Schema of the whole pricing configuration (`{ plans: [...] }`). */
+const planId = z.string({ error: 'must be a plan id (text)' });
+
+/** Tenant ids as they reach the lake: any non-empty text of at most 256 characters without control characters. */
+// eslint-disable-next-line no-control-regex
+const TENANT_ID = /^[^\u0000-\u001f\u007f]{1,256}$/;
+
+/** Schema of the whole pricing configuration (`{ plans: [...], defaultPlan, tenantPlans? }`). */
 export const pricingConfigSchema = z
-  .object({ plans: z.array(plan).min(1) })
+  .object({
+    plans: z.array(plan).min(1),
+    /** The plan of every tenant that `tenantPlans` does not list. */
+    defaultPlan: planId,
+    /** Tenant id → plan id, for tenants on another plan than `defaultPlan`. */
+    tenantPlans: z.record(z.string(), planId).default({}),
+  })
   .strict()
   .superRefine((config, context) => {
     const seen = new Set<string>();
@@ -115,6 +130,12 @@ export const pricingConfigSchema = z
       if (seen.has(p.id)) context.addIssue({ code: 'custom', path: ['plans', index, 'id'], message: `duplicate plan id "${p.id}"` });
       seen.add(p.id);
     });
+    const known = `plans: ${[...seen].join(', ')}`;
+    if (!seen.has(config.defaultPlan)) context.addIssue({ code: 'custom', path: ['defaultPlan'], message: `unknown plan "${config.defaultPlan}" (${known})` });
+    for (const [tenantId, id] of Object.entries(config.tenantPlans)) {
+      if (!TENANT_ID.test(tenantId)) context.addIssue({ code: 'custom', path: ['tenantPlans', tenantId], message: 'the tenant id must be 1-256 characters without control characters' });
+      if (!seen.has(id)) context.addIssue({ code: 'custom', path: ['tenantPlans', tenantId], message: `unknown plan "${id}" (${known})` });
+    }
   });
 
 /** Schema of one plan, for callers that hold a single plan. */
@@ -158,4 +179,45 @@ export function parsePlan(value: unknown, source = 'plan'): Plan {
   const result = plan.safeParse(value);
   if (!result.success) throw new PricingConfigError(source, problemsOf(result.error));
   return result.data;
+}
+
+/** No plan of the configuration has the id asked for. */
+export class UnknownPlanError extends Error {
+  constructor(
+    readonly planId: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown plan "${planId}" (plans: ${known.join(', ')})`);
+    this.name = 'UnknownPlanError';
+  }
+}
+
+/** The plan with id `id`; throws {@link UnknownPlanError} naming the plans there are. */
+export function planById(config: PricingConfig, id: string): Plan {
+  const found = config.plans.find((p) => p.id === id);
+  if (found === undefined) throw new UnknownPlanError(id, config.plans.map((p) => p.id));
+  return found;
+}
+
+/** The plan a tenant is on: its `tenantPlans` entry, else `defaultPlan`. */
+export function planOfTenant(config: PricingConfig, tenantId: string): Plan {
+  return planById(config, Object.hasOwn(config.tenantPlans, tenantId) ? config.tenantPlans[tenantId] : config.defaultPlan);
+}
+
+/**
+ * The problems of charges priced on dimensions that are not in `dimensionNames` (the billing
+ * dimensions of the metering configuration), one per charge, as `path: message`. Such a charge could
+ * never see usage: it is almost always a typo.
+ */
+export function unknownDimensionProblems(config: PricingConfig, dimensionNames: readonly string[]): string[] {
+  const known = new Set(dimensionNames);
+  const problems: string[] = [];
+  config.plans.forEach((p, planIndex) => {
+    p.charges.forEach((c, chargeIndex) => {
+      if (!known.has(c.dimension)) {
+        problems.push(`plans.${planIndex}.charges.${chargeIndex}.dimension: "${c.dimension}" (plan ${p.id}) is not a dimension of the metering configuration (dimensions: ${dimensionNames.join(', ')})`);
+      }
+    });
+  });
+  return problems;
 }

@@ -35,7 +35,7 @@ describe('usage-aggregator handler', () => {
     expect(() => loadHandler({ ...ENV, INGESTION_DELAY_SECONDS: 'soon' })).toThrow(/INGESTION_DELAY_SECONDS must be a whole number/);
   });
 
-  it('backfills the hours it is given: one Athena query, one conditional write per usage hour, then the hour mark', async () => {
+  it('backfills the hours it is given: the request and meter queries, one conditional write per usage hour, then the hour mark', async () => {
     let athenaStub: AwsStub<any, any, any> | undefined;
     let dynamoStub: AwsStub<any, any, any> | undefined;
     let sdk: { athena: typeof AthenaModule; dynamo: typeof DynamoModule } | undefined;
@@ -43,9 +43,19 @@ describe('usage-aggregator handler', () => {
       athenaStub = athena;
       dynamoStub = dynamo;
       sdk = modules;
-      athena.on(modules.athena.StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
+      athena.on(modules.athena.StartQueryExecutionCommand).resolvesOnce({ QueryExecutionId: 'requests' }).resolvesOnce({ QueryExecutionId: 'meters' });
       athena.on(modules.athena.GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10_485_760 } } });
-      athena.on(modules.athena.GetQueryResultsCommand).resolves({
+      const meterColumns = ['tenant_id', 'meter', 'usage_hour', 'events', 'quantity_sum', 'quantity_max', 'quantity_latest', 'unique_values'];
+      athena.on(modules.athena.GetQueryResultsCommand, { QueryExecutionId: 'meters' }).resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: meterColumns.map((Name) => ({ Name, Type: 'varchar' })) },
+          Rows: [
+            { Data: meterColumns.map((v) => ({ VarCharValue: v })) },
+            { Data: ['acme', 'tokens', '2026-11-23 10:00:00.000', '2', '1500.000000', '1000.000000', '500.000000', '0'].map((v) => ({ VarCharValue: v })) },
+          ],
+        },
+      });
+      athena.on(modules.athena.GetQueryResultsCommand, { QueryExecutionId: 'requests' }).resolves({
         ResultSet: {
           ResultSetMetadata: { ColumnInfo: ['tenant_id', 'usage_hour', 'resource_path', 'http_method', 'status', 'requests', 'response_bytes'].map((Name, i) => ({ Name, Type: i >= 4 ? 'bigint' : 'varchar' })) },
           Rows: [
@@ -57,11 +67,15 @@ describe('usage-aggregator handler', () => {
       dynamo.on(modules.dynamo.UpdateCommand).resolves({ Attributes: {} });
     });
     const report = await handler({ from: '2026-11-23T10', to: '2026-11-23T10' });
-    expect(report).toMatchObject({ firstHour: '2026-11-23T10', lastHour: '2026-11-23T10', engine: 'athena', bytesScanned: 10_485_760, measurements: 2, outcomes: { created: 2 } });
+    expect(report).toMatchObject({ firstHour: '2026-11-23T10', lastHour: '2026-11-23T10', engine: 'athena', bytesScanned: 2 * 10_485_760, measurements: 3, outcomes: { created: 3 } });
     const updates = dynamoStub!.commandCalls(sdk!.dynamo.UpdateCommand).map((c) => c.args[0].input);
-    expect(updates.map((u) => u.Key?.pk)).toEqual(['SERIES#acme#api_requests', 'SERIES#acme#response_bytes', 'HOUR#2026-11-23T10']);
-    for (const update of updates.slice(0, 2)) expect(update.ConditionExpression).toContain('attribute_not_exists(sentAt)');
-    expect(athenaStub!.commandCalls(sdk!.athena.StartQueryExecutionCommand)[0].args[0].input.ExecutionParameters).toEqual(["'2026-11-23 10:00:00.000'", "'2026-11-23 11:00:00.000'"]);
+    expect(updates.map((u) => u.Key?.pk).sort()).toEqual(['HOUR#2026-11-23T10', 'SERIES#acme#api_requests', 'SERIES#acme#response_bytes', 'SERIES#acme#tokens']);
+    expect(updates.at(-1)?.Key?.pk).toBe('HOUR#2026-11-23T10');
+    for (const update of updates.slice(0, 3)) expect(update.ConditionExpression).toContain('attribute_not_exists(sentAt)');
+    const queries = athenaStub!.commandCalls(sdk!.athena.StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(queries).toHaveLength(2);
+    expect(queries[1].QueryString).toContain('FROM usage_events');
+    for (const query of queries) expect(query.ExecutionParameters).toEqual(["'2026-11-23 10:00:00.000'", "'2026-11-23 11:00:00.000'"]);
   });
 
   it('rejects a backfill with only one end or an inverted range', async () => {

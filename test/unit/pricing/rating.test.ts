@@ -192,3 +192,28 @@ describe('rateUsage: input checks', () => {
     expect(() => rateUsage(plan, {}, { start: 5, end: 5 })).toThrow(RangeError);
   });
 });
+
+describe('rateUsage: usage of a dimension the plan does not price', () => {
+  const plan = planWith({ kind: 'per_unit', price: 1 }, { flatFeeMinor: 100, minimumCommitmentMinor: 1000 });
+
+  it('throws by default and with unpriced: "error"', () => {
+    expect(() => rateUsage(plan, { requests: 1, tokens: 5 }, APRIL)).toThrow('plan p does not price dimension "tokens"');
+    expect(() => rateUsage(plan, { requests: 1, tokens: 5 }, APRIL, {}, { unpriced: 'error' })).toThrow(RatingError);
+  });
+
+  it('with unpriced: "report", lists it by name with its quantity and amount 0, and leaves the totals alone', () => {
+    const strict = rateUsage(plan, { requests: 7 }, APRIL);
+    const reported = rateUsage(plan, { tokens: 2n ** 70n, requests: 7, active_users: 0 }, APRIL, {}, { unpriced: 'report' });
+    expect(reported.unpriced).toEqual([
+      { dimension: 'active_users', quantity: 0n, amountMinor: 0n },
+      { dimension: 'tokens', quantity: 2n ** 70n, amountMinor: 0n },
+    ]);
+    expect(reported.lines).toEqual(strict.lines);
+    expect(reported).toMatchObject({ subtotalMinor: 107n, minimumMinor: 1000n, minimumTopUpMinor: 893n, totalMinor: 1000n });
+    expect(strict.unpriced).toEqual([]);
+  });
+
+  it('still rejects an invalid quantity of an unpriced dimension', () => {
+    expect(() => rateUsage(plan, { tokens: -1 }, APRIL, {}, { unpriced: 'report' })).toThrow('quantity of tokens is not a non-negative safe integer');
+  });
+});
