@@ -9,10 +9,12 @@ import { RegistryCustomerDirectory } from '../../adapters/dynamodb/registry-cust
 import { AwsMeteringService } from '../../adapters/marketplace/aws-metering-service';
 import marketplaceConfigJson from '../../config/marketplace.json';
 import meteringConfigJson from '../../config/metering.json';
+import pricingConfigJson from '../../config/pricing.json';
 import { parseListingConfig, type ListingConfig } from '../../core/marketplace/listing-config';
 import type { MeteringRunDependencies } from '../../core/marketplace/metering-run';
 import { RateLimiter } from '../../core/marketplace/rate-limiter';
 import { parseMeteringConfig, type MeteringConfig } from '../../core/usage/metering-config';
+import { parsePricingConfig } from '../../core/pricing/plan-schema';
 
 /**
  * The pieces the usage and metering functions share, built once per cold start. The configuration
@@ -24,9 +26,12 @@ export function bundledMeteringConfig(): MeteringConfig {
   return parseMeteringConfig(meteringConfigJson);
 }
 
-/** `config/marketplace.json`, validated against the metering configuration. */
+/**
+ * `config/marketplace.json`, validated against the metering configuration, its tiered dimensions
+ * compiled from the plans of `config/pricing.json`.
+ */
 export function bundledListingConfig(metering: MeteringConfig): ListingConfig {
-  return parseListingConfig(marketplaceConfigJson, metering);
+  return parseListingConfig(marketplaceConfigJson, metering, parsePricingConfig(pricingConfigJson, 'config/pricing.json').plans);
 }
 
 /** Usage SQL on Athena, in the lake's workgroup and database. */
