@@ -14,7 +14,8 @@ const logger = new Logger({ serviceName: 'usage-events' });
 // Configuration problems stop the function at cold start, before it accepts anything.
 const config = bundledMeteringConfig();
 const env = requiredEnvironment(process.env, ['DELIVERY_STREAM_NAME']);
-const stream = new FirehoseDeliveryStream(new FirehoseClient({}), { deliveryStreamName: env.DELIVERY_STREAM_NAME });
+// The adapter is the one retry layer (resending only the records Firehose refused): no SDK retries on top.
+const stream = new FirehoseDeliveryStream(new FirehoseClient({ maxAttempts: 1 }), { deliveryStreamName: env.DELIVERY_STREAM_NAME });
 
 /**
  * `POST /usage` (tenants, Cognito) and `POST /backend/usage` (backends, IAM): validates a batch of
