@@ -33,7 +33,7 @@ export async function handler(_event: unknown, context?: Context) {
   metrics.addMetric('RecordsRejected', MetricUnit.Count, report.heldBack.filter((h) => h.reason === 'rejected').length);
   metrics.addMetric('OldestUnsentHourAgeHours', MetricUnit.Count, oldestAgeHours(report.heldBack.map((h) => h.hour), now));
   metrics.publishStoredMetrics();
-  logger.info('metering run finished', { calls: report.calls, success: report.success, duplicate: report.duplicate, heldBack: report.heldBack.length, notFinal: report.notFinal });
+  logger.info('metering run finished', { calls: report.calls, success: report.success, duplicate: report.duplicate, heldBack: report.heldBack.length, notFinal: report.notFinal, closedUnsendable: report.closedUnsendable, closedOutOfOrder: report.closedOutOfOrder });
   return { ...report, heldBack: report.heldBack.length };
 }
 
