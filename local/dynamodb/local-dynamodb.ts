@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 
@@ -35,6 +35,14 @@ export async function startLocalDynamoDb(options: { port?: number; path?: string
     client,
     async createTable(definition) {
       await client.send(new CreateTableCommand(definition));
+      // dynalite activates a new table on a timer, even with createTableMs 0: under load, a table
+      // used at once can still be CREATING (answered as ResourceNotFound). Wait until it is ACTIVE.
+      for (let attempt = 0; attempt < 500; attempt += 1) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+        if (Table?.TableStatus === 'ACTIVE') return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`local table ${definition.TableName} did not become active`);
     },
     async close() {
       client.destroy();
