@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AggregationReport } from '../core/usage/aggregation-job';
-import { MeteringConfigError, parseMeteringConfig, type MeteringConfig } from '../core/usage/metering-config';
+import type { MeteringConfig } from '../core/usage/metering-config';
+import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
 import type { UsageStore } from '../core/usage/usage-store';
 import { AGGREGATE_DEFAULTS, AGGREGATE_USAGE, parseAggregateOptions, type AggregateOptions, type AggregateTarget } from './aggregate/options';
@@ -24,9 +25,6 @@ const EXIT_USAGE = 2;
 
 // The SDK's notice that its releases after January 2027 need Node 22 says nothing about this run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** A problem of the command line or the configuration, found after parsing: exit 2. */
-class UsageError extends Error {}
 
 /** Set once usage hours may have been written: a failure after that may have left hours unfinished. */
 let aggregating = false;
@@ -55,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { options } = parsed;
   let config: MeteringConfig;
   try {
-    config = loadConfig(options.config);
+    config = readMeteringConfigOption(options.config, 'config');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`aggregate: ${error.message}\n`);
@@ -82,27 +80,6 @@ async function main(argv: readonly string[]): Promise<number> {
   const elapsedMs = Date.now() - started;
   process.stdout.write(options.json ? `${JSON.stringify({ ...report, hours: options.hours, elapsedMs })}\n` : formatReport(report, options, elapsedMs));
   return EXIT_OK;
-}
-
-function loadConfig(file: string): MeteringConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read --config ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeError(error)}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--config ${file} is not valid JSON: ${describeError(error)}`, { cause: error });
-  }
-  try {
-    return parseMeteringConfig(value, file);
-  } catch (error) {
-    if (error instanceof MeteringConfigError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
 }
 
 async function openTarget(target: AggregateTarget): Promise<OpenTarget> {
@@ -227,13 +204,6 @@ function formatReport(report: AggregationReport, options: AggregateOptions, elap
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** One line for the user: the error's own message, with its name when that says more (AWS errors). */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const message = error.message.trim() || '(no message)';
-  return error.name && error.name !== 'Error' && !message.includes(error.name) ? `${error.name}: ${message}` : message;
 }
 
 /** Prints a runtime failure as a message (never a stack trace), with what to do about it. */

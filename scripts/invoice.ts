@@ -13,7 +13,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { readPricingConfigFile } from '../config/pricing-config-file';
 import { buildInvoicePreview, type InvoicePreview } from '../core/pricing/invoice';
 import { InvalidPeriodError, parseBillingMonth, type BillingMonth } from '../core/pricing/invoice-period';
@@ -21,8 +20,10 @@ import { INVOICE_FORMATS, renderInvoice, type InvoiceFormat } from '../core/pric
 import { formatMinor } from '../core/pricing/money';
 import type { SubscriptionSpan } from '../core/pricing/periods';
 import { planById, planOfTenant, PricingConfigError, UnknownPlanError, type Plan, type PricingConfig } from '../core/pricing/plan-schema';
-import { MeteringConfigError, parseMeteringConfig, type MeteringConfig } from '../core/usage/metering-config';
+import type { MeteringConfig } from '../core/usage/metering-config';
+import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
+import { athenaRegion, chooseEngine, OptionError, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -56,7 +57,7 @@ export interface InvoiceOptions {
   readonly target: InvoiceTarget;
 }
 
-export type ParseInvoiceOptionsResult = { ok: true; options: InvoiceOptions } | { ok: false; error: string } | { help: true };
+export type ParseInvoiceOptionsResult = ParseOutcome<InvoiceOptions>;
 
 export const INVOICE_USAGE = `Usage: npm run invoice -- --tenant <id> --period <YYYY-MM> [options]
 
@@ -115,7 +116,7 @@ const OPTION_CONFIG = {
 } as const;
 
 type OptionName = keyof typeof OPTION_CONFIG;
-type RawOptions = Partial<Record<OptionName, string | true>>;
+type RawOptions = RawOptionsOf<typeof OPTION_CONFIG>;
 
 const ENGINE_ONLY: Record<'duckdb' | 'athena', readonly OptionName[]> = {
   duckdb: ['lake'],
@@ -124,7 +125,6 @@ const ENGINE_ONLY: Record<'duckdb' | 'athena', readonly OptionName[]> = {
 
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const DATABASE = /^[A-Za-z0-9_-]{1,255}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 // eslint-disable-next-line no-control-regex
 const TENANT_ID = /^[^\u0000-\u001f\u007f]{1,256}$/;
 const PLAN_ID = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -132,47 +132,12 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 const FORMAT_OF_EXTENSION: Readonly<Record<string, InvoiceFormat>> = { '.json': 'json', '.csv': 'csv', '.html': 'html', '.htm': 'html' };
 
-class OptionError extends Error {}
-
 /**
  * Parses and validates the arguments of `npm run invoice` (after the script name). Pure, never
  * throws: every problem comes back as one line naming the option. `--help`/`-h` wins.
  */
 export function parseInvoiceOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParseInvoiceOptionsResult {
-  try {
-    const raw = readRawOptions(argv);
-    if (raw === 'help') return { help: true };
-    return { ok: true, options: validate(raw, env) };
-  } catch (error) {
-    if (error instanceof OptionError) return { ok: false, error: error.message };
-    throw error;
-  }
-}
-
-function readRawOptions(argv: readonly string[]): RawOptions | 'help' {
-  const { tokens } = parseArgs({ args: [...argv], options: OPTION_CONFIG, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return 'help';
-  const raw: RawOptions = {};
-  for (const token of tokens) {
-    if (token.kind === 'positional') throw new OptionError(`Unexpected argument '${token.value}': all inputs are --options.`);
-    if (token.kind !== 'option') continue;
-    if (!Object.hasOwn(OPTION_CONFIG, token.name)) {
-      throw new OptionError(`Unknown option '${token.rawName}'. Allowed: ${Object.keys(OPTION_CONFIG).map((name) => `--${name}`).join(', ')}.`);
-    }
-    const name = token.name as OptionName;
-    if (raw[name] !== undefined) throw new OptionError(`Option --${name} is given more than once.`);
-    if (OPTION_CONFIG[name].type === 'boolean') {
-      if (token.value !== undefined) throw new OptionError(`Option --${name} is a flag and takes no value (got '${token.value}').`);
-      raw[name] = true;
-      continue;
-    }
-    // Non-strict parseArgs takes the next argument as the value even when it is an option.
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
-      throw new OptionError(`Option --${name} needs a value (use --${name}=<value> for a value starting with '-').`);
-    }
-    raw[name] = token.value;
-  }
-  return raw;
+  return parseCommandLine(argv, OPTION_CONFIG, (raw) => validate(raw, env));
 }
 
 function validate(raw: RawOptions, env: Readonly<Record<string, string | undefined>>): InvoiceOptions {
@@ -199,11 +164,7 @@ function validate(raw: RawOptions, env: Readonly<Record<string, string | undefin
   if (subscription.start !== undefined && subscription.end !== undefined && subscription.end <= subscription.start) {
     throw new OptionError('--subscription-end must be after --subscription-start.');
   }
-  const engine = text(raw, 'engine') ?? INVOICE_DEFAULTS.engine;
-  if (engine !== 'duckdb' && engine !== 'athena') throw new OptionError(`Invalid --engine '${engine}': must be duckdb or athena.`);
-  const other = engine === 'duckdb' ? 'athena' : 'duckdb';
-  const misplaced = ENGINE_ONLY[other].find((name) => raw[name] !== undefined);
-  if (misplaced !== undefined) throw new OptionError(`Option --${misplaced} applies only to --engine ${other} (this run uses ${engine}).`);
+  const engine = chooseEngine(text(raw, 'engine'), INVOICE_DEFAULTS.engine, ENGINE_ONLY, (name) => raw[name] !== undefined);
   return {
     tenant,
     period,
@@ -234,10 +195,7 @@ function athenaTarget(raw: RawOptions, env: Readonly<Record<string, string | und
   };
   const workgroup = required('workgroup', WORKGROUP, '1-128 characters among A-Z a-z 0-9 . _ -', 'Athena workgroup');
   const database = required('database', DATABASE, '1-255 characters among A-Z a-z 0-9 _ -', 'Glue database of the access logs');
-  const region = text(raw, 'region') ?? (env.AWS_REGION?.trim() || undefined);
-  if (region === undefined) throw new OptionError('Missing option --region (or AWS_REGION): required with --engine athena.');
-  if (!REGION.test(region)) throw new OptionError(`Invalid ${raw.region === undefined ? 'AWS_REGION' : '--region'} '${region}': must be an AWS region such as eu-west-1.`);
-  return { engine: 'athena', workgroup, database, region };
+  return { engine: 'athena', workgroup, database, region: athenaRegion(text(raw, 'region'), env) };
 }
 
 /** A date (midnight UTC) or an ISO time with its zone, as epoch ms. */
@@ -270,9 +228,6 @@ function nonEmpty(raw: RawOptions, name: OptionName): string | undefined {
 
 // --- running -------------------------------------------------------------------------------
 
-/** A problem of the command line or the configuration, found after parsing: exit 2. */
-class UsageError extends Error {}
-
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseInvoiceOptions(argv, process.env);
   if ('help' in parsed) {
@@ -287,7 +242,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let plan: Plan;
   let metering: MeteringConfig;
   try {
-    metering = loadMeteringConfig(options.metering);
+    metering = readMeteringConfigOption(options.metering, 'metering');
     plan = choosePlan(loadPricingConfig(options.pricing, metering), options);
     checkTarget(options.target);
     if (options.out !== undefined) checkWritable(options.out);
@@ -334,27 +289,6 @@ function summary(preview: InvoicePreview, options: InvoiceOptions, bytesScanned:
   const where = options.out === undefined ? '' : `; ${options.format} written to ${options.out}`;
   const scanned = bytesScanned === undefined ? '' : `; ${bytesScanned.toLocaleString('en')} bytes scanned`;
   return `${options.tenant} ${options.period.month}, plan ${preview.plan.id}: total ${total} (${preview.lines.length} lines, ${preview.unpriced.length} unpriced)${where}${scanned}`;
-}
-
-function loadMeteringConfig(file: string): MeteringConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read --metering ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeError(error)}`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--metering ${file} is not valid JSON: ${describeError(error)}`, { cause: error });
-  }
-  try {
-    return parseMeteringConfig(value, file);
-  } catch (error) {
-    if (error instanceof MeteringConfigError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
 }
 
 function loadPricingConfig(file: string, metering: MeteringConfig): PricingConfig {
@@ -440,13 +374,6 @@ async function openTarget(target: InvoiceTarget): Promise<OpenTarget> {
   const { DuckDbUsageEngine } = await import('../adapters/duckdb/duckdb-usage-engine');
   const lake = await DuckDbLake.open(target.lake);
   return { engine: new DuckDbUsageEngine(lake), description: `the DuckDB lake ${target.lake}`, close: async () => lake.close() };
-}
-
-/** One line for the user: the error's own message, with its name when that says more (AWS errors). */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const message = error.message.trim() || '(no message)';
-  return error.name && error.name !== 'Error' && !message.includes(error.name) ? `${error.name}: ${message}` : message;
 }
 
 // Run only as a command (`tsx scripts/invoice.ts`), not when a test imports the option parser.

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { athenaRegion, chooseEngine, OptionError, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from '../cli/options';
 
 /**
  * Options of the backfill command `npm run aggregate` (see {@link AGGREGATE_USAGE}): pure parsing and
@@ -59,7 +59,7 @@ export interface AggregateOptions {
   readonly target: AggregateTarget;
 }
 
-export type ParseAggregateOptionsResult = { ok: true; options: AggregateOptions } | { ok: false; error: string } | { help: true };
+export type ParseAggregateOptionsResult = ParseOutcome<AggregateOptions>;
 
 /** What the parser may read besides the arguments. */
 export interface AggregateOptionsContext {
@@ -125,7 +125,7 @@ const OPTION_CONFIG = {
 } as const;
 
 type OptionName = keyof typeof OPTION_CONFIG;
-type RawOptions = Partial<Record<OptionName, string | true>>;
+type RawOptions = RawOptionsOf<typeof OPTION_CONFIG>;
 
 const ENGINE_ONLY: Record<'duckdb' | 'athena', readonly OptionName[]> = {
   duckdb: ['lake', 'dynamodb-endpoint'],
@@ -138,11 +138,8 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 /** Glue database names (Athena: letters, digits, underscore; hyphens tolerated). */
 const DATABASE = /^[A-Za-z0-9_-]{1,255}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 /** `yyyy-mm-ddThh`, then optionally `:mm`, `:ss`, `.fff…` and a zone (`Z`, `±hh:mm`, `±hhmm`). */
 const HOUR_TEXT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-class OptionError extends Error {}
 
 /**
  * Parses and validates the arguments of `npm run aggregate` (after the script name). Never throws:
@@ -150,42 +147,7 @@ class OptionError extends Error {}
  * over everything else.
  */
 export function parseAggregateOptions(argv: readonly string[], context: AggregateOptionsContext): ParseAggregateOptionsResult {
-  try {
-    const raw = readRawOptions(argv);
-    if (raw === 'help') return { help: true };
-    return { ok: true, options: validate(raw, context) };
-  } catch (error) {
-    if (error instanceof OptionError) return { ok: false, error: error.message };
-    throw error;
-  }
-}
-
-/** Tokenizes with `parseArgs` (non-strict) and applies our own checks, so the messages are ours. */
-function readRawOptions(argv: readonly string[]): RawOptions | 'help' {
-  const { tokens } = parseArgs({ args: [...argv], options: OPTION_CONFIG, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return 'help';
-  const raw: RawOptions = {};
-  for (const token of tokens) {
-    if (token.kind === 'positional') throw new OptionError(`Unexpected argument '${token.value}': all inputs are --options.`);
-    if (token.kind !== 'option') continue;
-    if (!Object.hasOwn(OPTION_CONFIG, token.name)) {
-      throw new OptionError(`Unknown option '${token.rawName}'. Allowed: ${Object.keys(OPTION_CONFIG).map((name) => `--${name}`).join(', ')}.`);
-    }
-    const name = token.name as OptionName;
-    if (raw[name] !== undefined) throw new OptionError(`Option --${name} is given more than once.`);
-    if (OPTION_CONFIG[name].type === 'boolean') {
-      if (token.value !== undefined) throw new OptionError(`Option --${name} is a flag and takes no value (got '${token.value}').`);
-      raw[name] = true;
-      continue;
-    }
-    // Non-strict parseArgs takes the next argument as the value even when it is an option
-    // (`--from --to x`): that is a missing value, as strict mode would say.
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
-      throw new OptionError(`Option --${name} needs a value (use --${name}=<value> for a value starting with '-').`);
-    }
-    raw[name] = token.value;
-  }
-  return raw;
+  return parseCommandLine(argv, OPTION_CONFIG, (raw) => validate(raw, context));
 }
 
 function validate(raw: RawOptions, context: AggregateOptionsContext): AggregateOptions {
@@ -199,11 +161,7 @@ function validate(raw: RawOptions, context: AggregateOptionsContext): AggregateO
   if (lastHour + HOUR_MS > context.now) {
     throw new OptionError(`--to ${hourKey(lastHour)} has not ended yet (now ${new Date(context.now).toISOString()}): only closed hours can be aggregated.`);
   }
-  const engine = stringOption(raw, 'engine') ?? AGGREGATE_DEFAULTS.engine;
-  if (engine !== 'duckdb' && engine !== 'athena') throw new OptionError(`Invalid --engine '${engine}': must be duckdb or athena.`);
-  const other = engine === 'duckdb' ? 'athena' : 'duckdb';
-  const misplaced = ENGINE_ONLY[other].find((name) => raw[name] !== undefined);
-  if (misplaced !== undefined) throw new OptionError(`Option --${misplaced} applies only to --engine ${other} (this run uses ${engine}).`);
+  const engine = chooseEngine(stringOption(raw, 'engine'), AGGREGATE_DEFAULTS.engine, ENGINE_ONLY, (name) => raw[name] !== undefined);
   return {
     from: hourKey(firstHour),
     to: hourKey(lastHour),
@@ -235,12 +193,7 @@ function athenaTarget(raw: RawOptions, env: Readonly<Record<string, string | und
   const workgroup = required('workgroup', WORKGROUP, '1-128 characters among A-Z a-z 0-9 . _ -', 'Athena workgroup');
   const database = required('database', DATABASE, '1-255 characters among A-Z a-z 0-9 _ -', 'Glue database of the access logs');
   const table = required('table', TABLE_NAME, '3-255 characters among A-Z a-z 0-9 _ . -', 'DynamoDB usage table');
-  const region = stringOption(raw, 'region') ?? (env.AWS_REGION?.trim() || undefined);
-  if (region === undefined) throw new OptionError('Missing option --region (or AWS_REGION): required with --engine athena.');
-  if (!REGION.test(region)) {
-    throw new OptionError(`Invalid ${raw.region === undefined ? 'AWS_REGION' : '--region'} '${region}': must be an AWS region such as eu-west-1.`);
-  }
-  return { engine: 'athena', workgroup, database, table, region };
+  return { engine: 'athena', workgroup, database, table, region: athenaRegion(stringOption(raw, 'region'), env) };
 }
 
 function stringOption(raw: RawOptions, name: OptionName): string | undefined {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { OptionError, parseCommandLine, type ParseOutcome, type RawOptions } from '../cli/options';
 
 /** Validated options of the load generator (see {@link LOAD_USAGE}). */
 export interface LoadOptions {
@@ -21,10 +21,7 @@ export interface LoadOptions {
 }
 
 /** Result of {@link parseLoadOptions}. */
-export type ParseLoadOptionsResult =
-  | { ok: true; options: LoadOptions }
-  | { ok: false; error: string }
-  | { help: true };
+export type ParseLoadOptionsResult = ParseOutcome<LoadOptions>;
 
 export const LOAD_LIMITS = {
   count: { min: 1, max: 1_000_000, default: 100 },
@@ -82,80 +79,22 @@ const OPTION_CONFIG = {
 
 type OptionName = keyof typeof OPTION_CONFIG;
 
-class OptionError extends Error {}
-
 /**
  * Parses and validates the load generator's command-line arguments.
  *
  * Pure (does not touch the process) and does not throw on any input: every problem is
  * returned as a one-line message naming the option and what is allowed. `--help`/`-h`
- * wins over everything else. `concurrency` is capped at `count`.
+ * wins over everything else. `concurrency` is capped at `count`. A negative number given
+ * as a separate argument (`--count -5`) is kept as the value, so validation names the range;
+ * a repeated option counts with its last value.
  *
  * @param argv arguments after the script name (`process.argv.slice(2)`)
  */
 export function parseLoadOptions(argv: readonly string[]): ParseLoadOptionsResult {
-  try {
-    const raw = readRawOptions(argv);
-    if (raw === 'help') return { help: true };
-    return { ok: true, options: validate(raw) };
-  } catch (error) {
-    if (error instanceof OptionError) return { ok: false, error: error.message };
-    throw error;
-  }
+  return parseCommandLine(argv, OPTION_CONFIG, validate, { negativeNumberValues: true, repeats: true });
 }
 
-/**
- * Tokenizes with `parseArgs` in non-strict mode and applies our own checks, so that messages
- * are ours (and stable across Node versions) rather than parseArgs' exceptions.
- */
-function readRawOptions(argv: readonly string[]): Partial<Record<OptionName, string | boolean>> | 'help' {
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: OPTION_CONFIG,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  // --help wins over anything else on the command line, even invalid options.
-  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return 'help';
-  const raw: Partial<Record<OptionName, string | boolean>> = {};
-  for (const token of tokens) {
-    if (token.kind === 'positional') {
-      throw new OptionError(`Unexpected argument '${token.value}': all inputs are --options.`);
-    }
-    if (token.kind !== 'option') continue;
-    if (!Object.hasOwn(OPTION_CONFIG, token.name)) {
-      throw new OptionError(`Unknown option '${token.rawName}'. Allowed: ${allowedOptionList()}.`);
-    }
-    const name = token.name as OptionName;
-    if (OPTION_CONFIG[name].type === 'boolean') {
-      if (token.value !== undefined) {
-        throw new OptionError(`Option --${name} is a flag and takes no value (got '${token.value}').`);
-      }
-      raw[name] = true;
-      continue;
-    }
-    // parseArgs (non-strict) takes the next argument as the value even if it looks like an
-    // option (`--url --token x`): treat that as a missing value, as strict mode would. A
-    // negative number (`--count -5`) is kept as the value, so validation names the range.
-    const looksLikeOption = !token.inlineValue && /^-(?!\d)/.test(token.value ?? '');
-    if (token.value === undefined || looksLikeOption) {
-      throw new OptionError(
-        `Option --${name} needs a value (use --${name}=<value> for a value starting with '-').`,
-      );
-    }
-    raw[name] = token.value;
-  }
-  return raw;
-}
-
-function allowedOptionList(): string {
-  return Object.keys(OPTION_CONFIG)
-    .map((name) => `--${name}`)
-    .join(', ');
-}
-
-function validate(raw: Partial<Record<OptionName, string | boolean>>): LoadOptions {
+function validate(raw: RawOptions<typeof OPTION_CONFIG>): LoadOptions {
   const count = parseInteger('count', raw.count, LOAD_LIMITS.count);
   const concurrency = parseInteger('concurrency', raw.concurrency, LOAD_LIMITS.concurrency);
   return {
