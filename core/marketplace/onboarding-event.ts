@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { describeIssues } from './notification-schemas';
 import { DETAIL_TYPES } from './subscription-effects';
+import { TENANT_ID } from '../identifiers';
 
 /** The detail-type the onboarding rule matches. */
 export const ONBOARDING_DETAIL_TYPE = DETAIL_TYPES.newSubscriber;
@@ -25,7 +26,7 @@ export interface FirstTenantUser {
 }
 
 /** The tenant id as the pool's `custom:tenant_id` takes it (1–64 characters; ours are `mp-` + 24 hex). */
-const tenantIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+const tenantIdSchema = z.string().regex(TENANT_ID);
 
 const envelopeSchema = z.object({
   id: z.string().min(1).max(256).optional(),

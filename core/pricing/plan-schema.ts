@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { minorUnitDigitsOf } from './currency';
+import { DIMENSION_NAME } from '../identifiers';
 
 /**
  * The pricing configuration: plans, each with a currency, an optional flat fee and minimum
@@ -21,7 +22,6 @@ import { minorUnitDigitsOf } from './currency';
  */
 
 const PLAN_ID = /^[a-z][a-z0-9_-]{0,63}$/;
-const DIMENSION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** A non-negative integer: a safe JSON number, a decimal string or a bigint. */
 const integer = z

@@ -1,4 +1,5 @@
 import type { AcceptedUsageEvent } from './usage-event-validation';
+import { DIMENSION_NAME, EVENT_ID, TENANT_ID } from '../identifiers';
 
 /**
  * The Firehose record of one accepted usage event, and its validation in the ingestion transform.
@@ -40,9 +41,6 @@ export function usageEventRecord(event: AcceptedUsageEvent, receivedAt: number, 
   });
 }
 
-const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
-const METER = /^[a-z][a-z0-9_]{0,63}$/;
 /** Plain decimal text with at most 6 fraction digits and 32 whole digits: fits DECIMAL(38,6). */
 const QUANTITY = /^(0|[1-9][0-9]{0,31})(\.[0-9]{1,6})?$/;
 /** 2000-01-01T00:00:00Z: no usage event is older. */
@@ -74,7 +72,7 @@ export function usageEventRow(record: Readonly<Record<string, unknown>>, maxEpoc
   if (tenantId === undefined) return { ok: false, reason: 'tenant_id is missing or malformed' };
   const eventId = text('event_id', EVENT_ID);
   if (eventId === undefined) return { ok: false, reason: 'event_id is missing or malformed' };
-  const meter = text('meter', METER);
+  const meter = text('meter', DIMENSION_NAME);
   if (meter === undefined) return { ok: false, reason: 'meter is missing or malformed' };
   const quantity = text('quantity', QUANTITY);
   if (quantity === undefined) return { ok: false, reason: 'quantity must be decimal text ≥ 0 with at most 6 fraction digits' };

@@ -1,5 +1,6 @@
 import type { MeterConfig, MeteringConfig } from '../usage/metering-config';
 import { decimalText, fractionDigits, scaledUnits } from './decimal-quantity';
+import { EVENT_ID, PROPERTY_NAME, TENANT_ID } from '../identifiers';
 
 /**
  * Validation of a POST /usage request: which events are accepted and, for every other one, each
@@ -55,9 +56,6 @@ export type UsageRequestValidation =
   | { readonly ok: false; readonly message: string; readonly errors: readonly string[] }
   | { readonly ok: true; readonly accepted: readonly AcceptedUsageEvent[]; readonly rejected: readonly RejectedUsageEvent[] };
 
-const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
-const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const EVENT_FIELDS = new Set(['id', 'meter', 'quantity', 'timestamp', 'properties', 'tenantId']);
 /** Most properties per event. */

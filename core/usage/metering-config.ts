@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIMENSION_NAME, PROPERTY_NAME } from '../identifiers';
 
 /**
  * The metering configuration (`config/metering.json`): which requests count toward which billing
@@ -6,7 +7,6 @@ import { z } from 'zod';
  * build) and at the aggregator's start-up (it refuses to run) with a message naming each problem.
  */
 
-const DIMENSION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'] as const;
 
 const statusRange = z
@@ -46,9 +46,6 @@ const aggregation = z
 /** How a meter turns one hour's events of a tenant into one quantity. */
 export const METER_AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'UNIQUE_COUNT', 'LATEST'] as const;
 export type MeterAggregation = (typeof METER_AGGREGATIONS)[number];
-
-/** A property name a UNIQUE_COUNT meter counts distinct values of. */
-const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 const meter = z
   .object({
