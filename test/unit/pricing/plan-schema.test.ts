@@ -1,7 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPricingConfig } from '../../../core/pricing/plan-loader';
 import { parsePlan, parsePricingConfig, planById, planOfTenant, PricingConfigError, UnknownPlanError, unknownDimensionProblems } from '../../../core/pricing/plan-schema';
 
 const validPlan = {
@@ -144,31 +140,5 @@ describe('plan assignment', () => {
       'plans.0.charges.3.dimension: "seats" (plan pro) is not a dimension of the metering configuration (dimensions: requests, response_bytes)',
       'plans.1.charges.0.dimension: "seats" (plan basic) is not a dimension of the metering configuration (dimensions: requests, response_bytes)',
     ]);
-  });
-});
-
-describe('loadPricingConfig', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pricing-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('reads and validates a JSON file', async () => {
-    const file = join(dir, 'plans.json');
-    await writeFile(file, JSON.stringify({ defaultPlan: 'pro', plans: [validPlan] }));
-    const config = await loadPricingConfig(file);
-    expect(config.plans[0].id).toBe('pro');
-  });
-
-  it('names the file for invalid JSON and invalid content', async () => {
-    const broken = join(dir, 'broken.json');
-    await writeFile(broken, '{ plans: ');
-    await expect(loadPricingConfig(broken)).rejects.toThrow(/broken\.json.*\n.*not valid JSON/);
-    const invalid = join(dir, 'invalid.json');
-    await writeFile(invalid, JSON.stringify({ defaultPlan: 'pro', plans: [{ ...validPlan, currency: 'EURO' }] }));
-    await expect(loadPricingConfig(invalid)).rejects.toThrow(/invalid\.json[\s\S]*plans\.0\.currency/);
   });
 });

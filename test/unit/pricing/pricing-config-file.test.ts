@@ -102,3 +102,38 @@ describe('readPricingConfigFile', () => {
     ]);
   });
 });
+
+describe('readPricingConfigFile on files of its own', () => {
+  const validPlan = {
+    id: 'pro',
+    name: 'Pro',
+    currency: 'USD',
+    charges: [{ dimension: 'requests', kind: 'graduated', freeAllowance: 1000, tiers: [{ upTo: 100000, price: { amountMinor: 1, per: 1000 } }, { upTo: null, price: { amountMinor: 1, per: 2000 } }] }],
+  };
+  const metering = parseMeteringConfig({
+    dimensions: [{ name: 'requests', measure: 'requests', match: { resourcePaths: ['*'] } }],
+    aggregation: { graceSeconds: 0, lookBackHours: 6, maxHoursPerRun: 24 },
+  });
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pricing-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads and validates a JSON file', () => {
+    const file = path.join(dir, 'plans.json');
+    fs.writeFileSync(file, JSON.stringify({ defaultPlan: 'pro', plans: [validPlan] }));
+    expect(readPricingConfigFile(metering, file).plans[0].id).toBe('pro');
+  });
+
+  it('names the file for invalid JSON and invalid content', () => {
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, '{ plans: ');
+    expect(() => readPricingConfigFile(metering, broken)).toThrow(/broken\.json.*\n.*not valid JSON/);
+    const invalid = path.join(dir, 'invalid.json');
+    fs.writeFileSync(invalid, JSON.stringify({ defaultPlan: 'pro', plans: [{ ...validPlan, currency: 'EURO' }] }));
+    expect(() => readPricingConfigFile(metering, invalid)).toThrow(/invalid\.json[\s\S]*plans\.0\.currency/);
+  });
+});
