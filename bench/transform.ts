@@ -126,7 +126,7 @@ function medianMillis(run: () => unknown): number {
 }
 
 const records = buildBatch(RECORDS);
-const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'saas_metering', ACCESS_LOG_TABLE: 'access_logs' });
+const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'saas_metering', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'saas_metering', USAGE_EVENT_TABLE: 'usage_events' });
 const batchBytes = records.reduce((sum, record) => sum + Buffer.from(record.data, 'base64').length, 0);
 const requestBytes = Buffer.byteLength(JSON.stringify({ invocationId: 'bench', deliveryStreamArn: 'arn', region: 'eu-west-1', records }));
 
