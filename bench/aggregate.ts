@@ -37,16 +37,17 @@ import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../local/dynamodb/local-dynamodb';
 import { PROJECT_ROOT } from '../modules/project-paths';
 import { readSqlFile } from '../sql/sql-files';
+import { median, positiveIntegerFromEnv } from './support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const TARGET_RATIO = 1.3;
-const REQUESTS_PER_HOUR = positiveInteger('BENCH_REQUESTS_PER_HOUR', 20_000);
-const TENANTS = Math.min(positiveInteger('BENCH_TENANTS', 200), 10_000);
-const LONG_DAYS = positiveInteger('BENCH_DAYS', 30);
-const FILES_PER_HOUR = Math.min(positiveInteger('BENCH_FILES_PER_HOUR', 4), 60);
-const REPETITIONS = positiveInteger('BENCH_REPETITIONS', 15);
-const WARMUP = positiveInteger('BENCH_WARMUP', 3);
+const REQUESTS_PER_HOUR = positiveIntegerFromEnv('BENCH_REQUESTS_PER_HOUR', 20_000);
+const TENANTS = Math.min(positiveIntegerFromEnv('BENCH_TENANTS', 200), 10_000);
+const LONG_DAYS = positiveIntegerFromEnv('BENCH_DAYS', 30);
+const FILES_PER_HOUR = Math.min(positiveIntegerFromEnv('BENCH_FILES_PER_HOUR', 4), 60);
+const REPETITIONS = positiveIntegerFromEnv('BENCH_REPETITIONS', 15);
+const WARMUP = positiveIntegerFromEnv('BENCH_WARMUP', 3);
 const KEEP_LAKES = process.env.BENCH_KEEP_LAKES === '1';
 /** Duplicate deliveries, per mille of the requests. */
 const DUPLICATES_PER_MILLE = 10;
@@ -57,14 +58,6 @@ const LAST_HOUR = Date.UTC(2026, 9, 31, 23);
 const HOUR_US = 3_600_000_000;
 /** Hours written by one COPY statement. */
 const CHUNK_HOURS = 240;
-
-function positiveInteger(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
-  return value;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Synthetic access logs, generated in DuckDB: every value a deterministic hash of (hour, request), so
@@ -360,12 +353,6 @@ async function unprunedQueryMs(lake: DuckDbLake, sql: string, runs: number): Pro
     if (i > 0) samples.push(performance.now() - started); // the first is a warm-up
   }
   return median(samples);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));

@@ -50,12 +50,13 @@ import type { UsageStore } from '../core/usage/usage-store';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../local/dynamodb/local-dynamodb';
 import { startMarketplaceSimulator } from '../local/marketplace/marketplace-simulator';
 import { forEachBounded, OperationStats, TimedRateLimiter, timedService, timedStore, type CallWindow } from './support/metering-probes';
+import { positiveIntegerFromEnv } from './support';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const CUSTOMERS = positiveInteger('BENCH_CUSTOMERS', 10_000);
-const LICENSE_CUSTOMERS = positiveInteger('BENCH_LICENSE_CUSTOMERS', 100, true);
-const WRITE_CONCURRENCY = positiveInteger('BENCH_WRITE_CONCURRENCY', 32);
+const CUSTOMERS = positiveIntegerFromEnv('BENCH_CUSTOMERS', 10_000);
+const LICENSE_CUSTOMERS = positiveIntegerFromEnv('BENCH_LICENSE_CUSTOMERS', 100, true);
+const WRITE_CONCURRENCY = positiveIntegerFromEnv('BENCH_WRITE_CONCURRENCY', 32);
 /** BatchMeterUsage's limit per account and Region; the simulator's default and the limiter's setting. */
 const CALLS_PER_SECOND = 10;
 const PRODUCT = 'prod-bench0001';
@@ -74,14 +75,6 @@ const LISTING_DIMENSIONS = DIMENSIONS.map((d) => LISTING.dimensions[d] as string
 const QUANTITY_RANGE: Record<string, number> = { api_requests: 5_000, response_bytes: 50_000_000, errors: 50 };
 /** Ages of one series (hours already sent before the hour) at which `readSeries` is timed. */
 const SERIES_AGES = [0, 168, 720];
-
-function positiveInteger(name: string, fallback: number, zeroAllowed = false): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1)) throw new Error(`${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} whole number, got ${JSON.stringify(text)}`);
-  return value;
-}
 
 /** A deterministic quantity of a customer's dimension (1…range). */
 function quantityOf(customer: number, dimension: number): number {

@@ -13,31 +13,15 @@
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import { routingFromEnvironment } from '../core/ingestion/record-kinds';
 import { transformBatch } from '../core/ingestion/transform-batch';
+import { medianMillis, positiveIntegerFromEnv, seededRandom } from './support';
 
 const TARGET_RECORDS_PER_SECOND = 250_000;
-const RECORDS = positiveInteger(process.env.BENCH_RECORDS, 8_800);
-const REPETITIONS = positiveInteger(process.env.BENCH_REPETITIONS, 15);
-const WARMUP = positiveInteger(process.env.BENCH_WARMUP, 5);
+const RECORDS = positiveIntegerFromEnv('BENCH_RECORDS', 8_800);
+const REPETITIONS = positiveIntegerFromEnv('BENCH_REPETITIONS', 15);
+const WARMUP = positiveIntegerFromEnv('BENCH_WARMUP', 5);
 const NOW_MILLIS = Date.UTC(2025, 5, 1, 12, 0, 0);
 
-function positiveInteger(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run measures the same batch. */
-function randomGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = randomGenerator(20250601);
+const random = seededRandom(20250601);
 const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
 const integer = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
 const hex = (length: number): string => Array.from({ length }, () => '0123456789abcdef'[integer(0, 15)]).join('');
@@ -112,19 +96,6 @@ function baseline(records: readonly FirehoseTransformationEventRecord[]): { reco
   return output;
 }
 
-function medianMillis(run: () => unknown): number {
-  for (let i = 0; i < WARMUP; i++) run();
-  const samples: number[] = [];
-  for (let i = 0; i < REPETITIONS; i++) {
-    const start = process.hrtime.bigint();
-    run();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const middle = Math.floor(samples.length / 2);
-  return samples.length % 2 === 1 ? (samples[middle] as number) : ((samples[middle - 1] as number) + (samples[middle] as number)) / 2;
-}
-
 const records = buildBatch(RECORDS);
 const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'saas_metering', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'saas_metering', USAGE_EVENT_TABLE: 'usage_events' });
 const batchBytes = records.reduce((sum, record) => sum + Buffer.from(record.data, 'base64').length, 0);
@@ -137,8 +108,8 @@ if (check.counts.ok !== records.length) {
 
 // Full validation is measured without the response budget, which a batch this large would exceed
 // (production batches are at most a few MB): the budget bookkeeping is still done for every record.
-const transformMillis = medianMillis(() => transformBatch(records, routing, { nowMillis: NOW_MILLIS, responseBudgetBytes: Number.POSITIVE_INFINITY }));
-const baselineMillis = medianMillis(() => baseline(records));
+const transformMillis = medianMillis(() => transformBatch(records, routing, { nowMillis: NOW_MILLIS, responseBudgetBytes: Number.POSITIVE_INFINITY }), REPETITIONS, WARMUP);
+const baselineMillis = medianMillis(() => baseline(records), REPETITIONS, WARMUP);
 const recordsPerSecond = Math.round(records.length / (transformMillis / 1000));
 const baselineRecordsPerSecond = Math.round(records.length / (baselineMillis / 1000));
 const ratioToBaseline = Math.round((recordsPerSecond / baselineRecordsPerSecond) * 1000) / 1000;

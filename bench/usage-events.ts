@@ -20,32 +20,17 @@ import { usageEventRecord } from '../core/usage-events/usage-event-record';
 import { validateUsageRequest } from '../core/usage-events/usage-event-validation';
 import { parseMeteringConfig } from '../core/usage/metering-config';
 import meteringJson from '../config/metering.json';
+import { medianMillis, positiveIntegerFromEnv, seededRandom } from './support';
 
 const TARGET_RATIO = 5;
 const EVENTS_PER_REQUEST = 500;
-const REQUESTS = positiveInteger(process.env.BENCH_REQUESTS, 200);
-const REPETITIONS = positiveInteger(process.env.BENCH_REPETITIONS, 15);
-const WARMUP = positiveInteger(process.env.BENCH_WARMUP, 5);
+const REQUESTS = positiveIntegerFromEnv('BENCH_REQUESTS', 200);
+const REPETITIONS = positiveIntegerFromEnv('BENCH_REPETITIONS', 15);
+const WARMUP = positiveIntegerFromEnv('BENCH_WARMUP', 5);
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const CONFIG = parseMeteringConfig(meteringJson);
 
-function positiveInteger(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run measures the same requests. */
-function randomGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = randomGenerator(20261123);
+const random = seededRandom(20261123);
 const integer = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 
 function event(request: number, index: number): Record<string, unknown> {
@@ -81,20 +66,9 @@ function baseline(): number {
   return records;
 }
 
-function median(run: () => number): number {
-  for (let i = 0; i < WARMUP; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < REPETITIONS; i++) {
-    const start = process.hrtime.bigint();
-    run();
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-}
-
 const events = REQUESTS * EVENTS_PER_REQUEST;
-const endpointMs = median(endpointWork);
-const baselineMs = median(baseline);
+const endpointMs = medianMillis(endpointWork, REPETITIONS, WARMUP);
+const baselineMs = medianMillis(baseline, REPETITIONS, WARMUP);
 
 // The transform's share: the same events as Firehose hands them to the transform, in 6 MB-ish batches.
 const records: FirehoseTransformationEventRecord[] = [];
@@ -104,11 +78,11 @@ for (const body of bodies.slice(0, 20)) {
   for (const accepted of validation.accepted) records.push({ recordId: String(records.length), approximateArrivalTimestamp: NOW, data: Buffer.from(usageEventRecord(accepted, NOW, 'tenant')).toString('base64') });
 }
 const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'db', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'db', USAGE_EVENT_TABLE: 'usage_events' });
-const transformMs = median(() => {
+const transformMs = medianMillis(() => {
   const result = transformBatch(records, routing, { nowMillis: NOW });
   if (result.counts.ok !== records.length) throw new Error('every record must pass the transform');
   return result.counts.ok;
-});
+}, REPETITIONS, WARMUP);
 
 const eventsPerSecond = Math.round(events / (endpointMs / 1000));
 const baselinePerSecond = Math.round(events / (baselineMs / 1000));
