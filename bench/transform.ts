@@ -11,7 +11,7 @@
  * Environment: BENCH_RECORDS (default 8800), BENCH_REPETITIONS (default 15), BENCH_WARMUP (default 5).
  */
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
-import { routingFromEnvironment } from '../core/ingestion/record-kinds';
+import { routingInDatabase } from '../core/ingestion/record-kinds';
 import { transformBatch } from '../core/ingestion/transform-batch';
 import { medianMillis, positiveIntegerFromEnv, seededRandom } from './support';
 
@@ -97,7 +97,7 @@ function baseline(records: readonly FirehoseTransformationEventRecord[]): { reco
 }
 
 const records = buildBatch(RECORDS);
-const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'saas_metering', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'saas_metering', USAGE_EVENT_TABLE: 'usage_events' });
+const routing = routingInDatabase('saas_metering');
 const batchBytes = records.reduce((sum, record) => sum + Buffer.from(record.data, 'base64').length, 0);
 const requestBytes = Buffer.byteLength(JSON.stringify({ invocationId: 'bench', deliveryStreamArn: 'arn', region: 'eu-west-1', records }));
 

@@ -14,7 +14,7 @@
  * Environment: BENCH_REQUESTS (default 200), BENCH_REPETITIONS (default 15), BENCH_WARMUP (default 5).
  */
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
-import { routingFromEnvironment } from '../core/ingestion/record-kinds';
+import { routingInDatabase } from '../core/ingestion/record-kinds';
 import { transformBatch } from '../core/ingestion/transform-batch';
 import { usageEventRecord } from '../core/usage-events/usage-event-record';
 import { validateUsageRequest } from '../core/usage-events/usage-event-validation';
@@ -77,7 +77,7 @@ for (const body of bodies.slice(0, 20)) {
   if (!validation.ok) throw new Error('invalid');
   for (const accepted of validation.accepted) records.push({ recordId: String(records.length), approximateArrivalTimestamp: NOW, data: Buffer.from(usageEventRecord(accepted, NOW, 'tenant')).toString('base64') });
 }
-const routing = routingFromEnvironment({ ACCESS_LOG_DATABASE: 'db', ACCESS_LOG_TABLE: 'access_logs', USAGE_EVENT_DATABASE: 'db', USAGE_EVENT_TABLE: 'usage_events' });
+const routing = routingInDatabase('db');
 const transformMs = medianMillis(() => {
   const result = transformBatch(records, routing, { nowMillis: NOW });
   if (result.counts.ok !== records.length) throw new Error('every record must pass the transform');

@@ -7,6 +7,8 @@
  * kind comes last and takes whatever no earlier kind claimed.
  */
 import { USAGE_EVENT_MARKER, usageEventRow } from '../usage-events/usage-event-record';
+import { ACCESS_LOG_TABLE } from '../lake/access-log-table';
+import { USAGE_EVENT_TABLE } from '../lake/usage-event-table';
 import { ACCESS_LOG_SCHEMA, type ValidationContext } from './access-log-schema';
 
 export type { ValidationContext } from './access-log-schema';
@@ -22,6 +24,8 @@ export interface RecordKind {
   readonly name: string;
   /** The environment variables that name its destination database and table. */
   readonly destinationEnvironment: { readonly database: string; readonly table: string };
+  /** The table the usage lake creates for this kind (in AWS the environment names it; locally this). */
+  readonly table: string;
   /** Whether a parsed JSON object is of this kind. Kinds are asked in registry order. */
   recognises(record: Readonly<Record<string, unknown>>): boolean;
   /** Validates and normalises a parsed JSON object of this kind into its output JSON text. */
@@ -44,6 +48,7 @@ export interface RecordKind {
 export const ACCESS_LOG_KIND: RecordKind = {
   name: 'access-log',
   destinationEnvironment: { database: 'ACCESS_LOG_DATABASE', table: 'ACCESS_LOG_TABLE' },
+  table: ACCESS_LOG_TABLE,
   // Access-log lines carry no kind marker: this kind takes every record no earlier kind recognised.
   recognises: () => true,
   normalise(record, context) {
@@ -60,6 +65,7 @@ export const ACCESS_LOG_KIND: RecordKind = {
 export const USAGE_EVENT_KIND: RecordKind = {
   name: 'usage-event',
   destinationEnvironment: { database: 'USAGE_EVENT_DATABASE', table: 'USAGE_EVENT_TABLE' },
+  table: USAGE_EVENT_TABLE,
   recognises: (record) => record[USAGE_EVENT_MARKER.field] === USAGE_EVENT_MARKER.value,
   normalise: (record, context) => usageEventRow(record, context.maxEpochMillis),
 };
@@ -118,4 +124,9 @@ export function routingFromEnvironment(
     throw new ConfigurationError(`ingestion transform misconfigured: ${problems.join('; ')}`);
   }
   return routing;
+}
+
+/** Every kind routed to its own table of the lake in one database (local runs, benchmarks). */
+export function routingInDatabase(databaseName: string, kinds: readonly RecordKind[] = RECORD_KINDS): Routing {
+  return new Map(kinds.map((kind) => [kind.name, { databaseName, tableName: kind.table }]));
 }

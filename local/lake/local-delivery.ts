@@ -1,9 +1,7 @@
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import type { DuckDbLake } from '../../adapters/duckdb/duckdb-lake';
-import { routingFromEnvironment, type Routing } from '../../core/ingestion/record-kinds';
+import { routingInDatabase, type Routing } from '../../core/ingestion/record-kinds';
 import { transformBatch, type RecordFailure } from '../../core/ingestion/transform-batch';
-import { ACCESS_LOG_TABLE } from '../../core/lake/access-log-table';
-import { USAGE_EVENT_TABLE } from '../../core/lake/usage-event-table';
 
 /** The database name the local lake's routing uses (one database, as in AWS). */
 export const LOCAL_DATABASE = 'local_usage';
@@ -29,12 +27,7 @@ export interface FailedDelivery extends RecordFailure {
  */
 export class LocalLakeDelivery {
   readonly failed: FailedDelivery[] = [];
-  private readonly routing: Routing = routingFromEnvironment({
-    ACCESS_LOG_DATABASE: LOCAL_DATABASE,
-    ACCESS_LOG_TABLE: ACCESS_LOG_TABLE,
-    USAGE_EVENT_DATABASE: LOCAL_DATABASE,
-    USAGE_EVENT_TABLE: USAGE_EVENT_TABLE,
-  });
+  private readonly routing: Routing = routingInDatabase(LOCAL_DATABASE);
   /** Rows appended, by table. */
   readonly delivered = new Map<string, number>();
 

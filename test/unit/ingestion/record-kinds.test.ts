@@ -1,4 +1,4 @@
-import { ACCESS_LOG_KIND, ConfigurationError, kindOf, RECORD_KINDS, routingFromEnvironment, USAGE_EVENT_KIND, type RecordKind } from '../../../core/ingestion/record-kinds';
+import { ACCESS_LOG_KIND, ConfigurationError, kindOf, RECORD_KINDS, routingFromEnvironment, routingInDatabase, USAGE_EVENT_KIND, type RecordKind } from '../../../core/ingestion/record-kinds';
 import { validationContextAt } from '../../../core/ingestion/access-log-schema';
 import { accessLog, NOW } from './fixtures';
 
@@ -41,6 +41,13 @@ describe('routingFromEnvironment', () => {
     expect([...routing]).toEqual([
       ['usage-event', { databaseName: 'saas_metering', tableName: 'usage_events' }],
       ['access-log', { databaseName: 'saas_metering', tableName: 'access_logs' }],
+    ]);
+  });
+
+  it('routes every kind to its own lake table in one database for local runs', () => {
+    expect([...routingInDatabase('local_usage')]).toEqual([
+      ['usage-event', { databaseName: 'local_usage', tableName: 'usage_events' }],
+      ['access-log', { databaseName: 'local_usage', tableName: 'access_logs' }],
     ]);
   });
 

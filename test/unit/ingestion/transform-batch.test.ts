@@ -198,6 +198,7 @@ describe('transformBatch: the batch', () => {
     const throwing: RecordKind = {
       name: 'access-log',
       destinationEnvironment: { database: 'A', table: 'B' },
+      table: 'b',
       recognises: () => true,
       normalise: () => {
         throw new TypeError('boom with payload');
@@ -212,6 +213,7 @@ describe('transformBatch: the batch', () => {
     const usage: RecordKind = {
       name: 'usage-event',
       destinationEnvironment: { database: 'USAGE_DATABASE', table: 'USAGE_TABLE' },
+      table: 'usage',
       recognises: (record) => record.kind === 'usage',
       normalise: (record) => ({ ok: true, json: JSON.stringify({ quantity: record.quantity }) }),
     };
