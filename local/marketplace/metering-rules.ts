@@ -8,6 +8,7 @@
  * codegen/sdk-codegen/aws-models/marketplace-metering.json) and the API reference
  * https://docs.aws.amazon.com/marketplacemetering/latest/APIReference/API_BatchMeterUsage.html
  */
+import { AwsJsonError } from '../aws-json/aws-json-error';
 
 /** BatchMeterUsage takes at most 25 usage records per call (model: UsageRecordList length 0..25). */
 export const MAX_RECORDS_PER_CALL = 25;
@@ -59,14 +60,12 @@ export type MeteringErrorCode =
   | 'ExpiredTokenException';
 
 /** An error the service answers with: the whole call fails and nothing in it is billed. */
-export class MeteringServiceError extends Error {
-  constructor(
-    readonly code: MeteringErrorCode,
-    message: string,
-    /** HTTP status: 400 for client faults, 500 for InternalServiceErrorException. */
-    readonly httpStatus: number = code === 'InternalServiceErrorException' ? 500 : 400,
-  ) {
-    super(message);
+export class MeteringServiceError extends AwsJsonError {
+  declare readonly code: MeteringErrorCode;
+
+  /** `httpStatus`: 400 for client faults, 500 for InternalServiceErrorException. */
+  constructor(code: MeteringErrorCode, message: string, httpStatus: number = code === 'InternalServiceErrorException' ? 500 : 400) {
+    super(code, message, httpStatus);
     this.name = code;
   }
 }
