@@ -160,13 +160,3 @@ export function listingTargetOf(config: ListingConfig, dimension: string): Listi
   const compiled = config.compiled !== undefined && Object.hasOwn(config.compiled, dimension) ? config.compiled[dimension] : undefined;
   return compiled === undefined ? { kind: 'uncompiled', plan: mapping.plan } : { kind: 'tiered', plan: mapping.plan, compiled };
 }
-
-/**
- * The single listing dimension of an application dimension: a name, `null` (not billed there) or
- * `undefined` (unmapped, or tiered — see {@link listingTargetOf}).
- */
-export function listingDimensionOf(config: ListingConfig, dimension: string): string | null | undefined {
-  const target = listingTargetOf(config, dimension);
-  if (target === null || target === undefined) return target;
-  return target.kind === 'dimension' ? target.listingDimension : undefined;
-}
