@@ -11,3 +11,11 @@ export function readSqlFile(relativePath: string): string {
 export function readUsageSql(): import('../core/usage/measure-usage').UsageSql {
   return { requestGroups: readSqlFile('queries/hourly_request_groups.sql'), meterValues: readSqlFile('queries/hourly_meter_values.sql') };
 }
+
+/**
+ * `queries/daily_tenant_consumption.sql`: requests and response bytes per tenant and hour or day, the
+ * lake's share of tenant consumption (core/cost/lake-consumption.ts).
+ */
+export function readTenantConsumptionSql(): string {
+  return readSqlFile('queries/daily_tenant_consumption.sql');
+}
