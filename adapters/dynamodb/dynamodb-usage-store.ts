@@ -1,3 +1,4 @@
+import type { CapacityOperation } from '../../core/cost/capacity-units';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { HourRecordPlan } from '../../core/usage/carry-forward';
@@ -59,17 +60,32 @@ function toStoredHour(item: UsageHourItem): StoredUsageHour {
   };
 }
 
+/**
+ * Told of every read and write the store does for one tenant's items, as the seed of tenant cost
+ * allocation counts them (`core/cost/capacity-units.ts`: a write is 1 unit, a strongly consistent
+ * read 1, an eventually consistent read 0.5); the functions publish the sums as tenant metrics.
+ */
+export type CapacityObserver = (tenantId: string, operation: CapacityOperation, items: number) => void;
+
 /** The usage store on DynamoDB (or any DynamoDB-compatible endpoint). */
 export class DynamoDbUsageStore implements UsageStore {
   private readonly documents: DynamoDBDocumentClient;
+  private readonly onCapacity: CapacityObserver;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(client: DynamoDBClient, private readonly tableName: string, options: { readonly onCapacity?: CapacityObserver } = {}) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.onCapacity = options.onCapacity ?? (() => undefined);
+  }
+
+  /** Counts a request on a tenant's items (a failed conditional write consumes capacity too, so it is counted before). */
+  private count(tenantId: string, operation: CapacityOperation, items = 1): void {
+    if (items > 0) this.onCapacity(tenantId, operation, items);
   }
 
   async recordMeasurement(m: Measurement, asOf: number, computedAt: number): Promise<RecordOutcome> {
     const key = { pk: seriesPk(m), sk: hourSk(m.hour) };
     const values = { ':q': m.quantity, ':asOf': asOf, ':now': computedAt, ':t': m.tenantId, ':d': m.dimension, ':h': hourKey(m.hour) };
+    this.count(m.tenantId, 'write');
     try {
       // Not sent yet: record it and keep it in the pending index.
       const result = await this.documents.send(new UpdateCommand({
@@ -85,6 +101,7 @@ export class DynamoDbUsageStore implements UsageStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+    this.count(m.tenantId, 'strongly-consistent-read');
     const current = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
     if (current === undefined) throw new Error(`usage hour ${key.pk} ${key.sk} vanished during a conditional write`);
     if (current.measured === m.quantity) return 'unchanged';
@@ -93,6 +110,7 @@ export class DynamoDbUsageStore implements UsageStore {
     // Already sent: keep the latest truth; the difference is carried into the next record sent. The
     // marker goes first, so that a crash in between can only leave a marker with nothing to carry.
     await this.markCarry(m);
+    this.count(m.tenantId, 'write');
     try {
       await this.documents.send(new UpdateCommand({
         TableName: this.tableName,
@@ -168,6 +186,7 @@ export class DynamoDbUsageStore implements UsageStore {
       ExpressionAttributeValues: { ':pk': seriesPk(series), ':hour': 'HOUR#' },
       ConsistentRead: true,
     });
+    this.count(series.tenantId, 'strongly-consistent-read', items.length);
     return items.map(toStoredHour);
   }
 
@@ -178,11 +197,14 @@ export class DynamoDbUsageStore implements UsageStore {
       KeyConditionExpression: 'pendingHour = :h',
       ExpressionAttributeValues: { ':h': hourKey(hour) },
     });
+    // An index query reads eventually consistently; each item is one tenant's.
+    for (const item of items) this.count(item.tenantId, 'eventually-consistent-read');
     return items.map(toStoredHour);
   }
 
   async recordPendingSend(series: SeriesKey, plan: HourRecordPlan, at: number): Promise<HourRecordPlan> {
     const key = { pk: seriesPk(series), sk: hourSk(plan.hour) };
+    this.count(series.tenantId, 'write');
     try {
       await this.documents.send(new UpdateCommand({
         TableName: this.tableName,
@@ -195,6 +217,7 @@ export class DynamoDbUsageStore implements UsageStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+    this.count(series.tenantId, 'strongly-consistent-read');
     const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
     const stored = item && toStoredHour(item);
     if (stored?.pending) return { hour: plan.hour, measured: stored.pending.measured, carriedIn: stored.pending.carriedIn, quantity: stored.pending.quantity };
@@ -204,6 +227,7 @@ export class DynamoDbUsageStore implements UsageStore {
 
   async markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void> {
     // One conditional write: exactly the pending record becomes the sent one.
+    this.count(series.tenantId, 'write');
     await this.documents.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: seriesPk(series), sk: hourSk(plan.hour) },
@@ -214,6 +238,7 @@ export class DynamoDbUsageStore implements UsageStore {
   }
 
   async clearPending(series: SeriesKey, plan: HourRecordPlan): Promise<void> {
+    this.count(series.tenantId, 'write');
     try {
       await this.documents.send(new UpdateCommand({
         TableName: this.tableName,
@@ -229,10 +254,12 @@ export class DynamoDbUsageStore implements UsageStore {
 
   async closeUnsendable(series: SeriesKey, hour: number, at: number): Promise<void> {
     const key = { pk: seriesPk(series), sk: hourSk(hour) };
+    this.count(series.tenantId, 'strongly-consistent-read');
     const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
     if (item === undefined || item.sentAt !== undefined) return;
     await this.markCarry(series);
     const pending = item.pendingQuantity !== undefined;
+    this.count(series.tenantId, 'write');
     await this.documents.send(new UpdateCommand({
       TableName: this.tableName,
       Key: key,
@@ -249,16 +276,19 @@ export class DynamoDbUsageStore implements UsageStore {
   }
 
   async readUsageHour(series: SeriesKey, hour: number): Promise<StoredUsageHour | undefined> {
+    this.count(series.tenantId, 'strongly-consistent-read');
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: seriesPk(series), sk: hourSk(hour) }, ConsistentRead: true }));
     return Item === undefined ? undefined : toStoredHour(Item as UsageHourItem);
   }
 
   async carryMarker(series: SeriesKey): Promise<number | undefined> {
+    this.count(series.tenantId, 'strongly-consistent-read');
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: seriesPk(series), sk: 'CARRY' }, ConsistentRead: true }));
     return Item?.changes as number | undefined;
   }
 
   async clearCarryMarker(series: SeriesKey, counter: number): Promise<void> {
+    this.count(series.tenantId, 'write');
     try {
       await this.documents.send(new DeleteCommand({
         TableName: this.tableName,
@@ -272,6 +302,7 @@ export class DynamoDbUsageStore implements UsageStore {
   }
 
   private async markCarry(series: SeriesKey): Promise<void> {
+    this.count(series.tenantId, 'write');
     await this.documents.send(new UpdateCommand({
       TableName: this.tableName,
       Key: { pk: seriesPk(series), sk: 'CARRY' },

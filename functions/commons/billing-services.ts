@@ -4,7 +4,7 @@ import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering'
 import { AthenaQueryRunner } from '../../adapters/athena/athena-query-runner';
 import { AthenaUsageEngine } from '../../adapters/athena/athena-usage-engine';
 import { DynamoDbTenantRegistry } from '../../adapters/dynamodb/dynamodb-tenant-registry';
-import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
+import { DynamoDbUsageStore, type CapacityObserver } from '../../adapters/dynamodb/dynamodb-usage-store';
 import { RegistryCustomerDirectory } from '../../adapters/dynamodb/registry-customer-directory';
 import { AwsMeteringService } from '../../adapters/marketplace/aws-metering-service';
 import marketplaceConfigJson from '../../config/marketplace.json';
@@ -43,8 +43,8 @@ export function athenaUsageEngine(workGroup: string, database: string, timeoutMs
  * Metering through AWS Marketplace (served in us-east-1 whatever region the stack runs in): the usage
  * store, and per run the dependencies with a fresh tenant directory (it caches tenants for one run).
  */
-export function marketplaceMetering(dynamo: DynamoDBClient, tables: { usageTable: string; tenantTable: string }, listing: ListingConfig) {
-  const store = new DynamoDbUsageStore(dynamo, tables.usageTable);
+export function marketplaceMetering(dynamo: DynamoDBClient, tables: { usageTable: string; tenantTable: string }, listing: ListingConfig, options: { readonly onCapacity?: CapacityObserver } = {}) {
+  const store = new DynamoDbUsageStore(dynamo, tables.usageTable, options);
   const registry = new DynamoDbTenantRegistry(dynamo, tables.tenantTable);
   const service = new AwsMeteringService(new MarketplaceMeteringClient({ region: 'us-east-1', maxAttempts: 3 }));
   const limiter = new RateLimiter(10);

@@ -6,6 +6,8 @@ import { meteringHours, unsendableHours } from '../../core/marketplace/metering-
 import { runMetering } from '../../core/marketplace/metering-run';
 import { bundledListingConfig, bundledMeteringConfig, marketplaceMetering } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
+import { tenantCapacityRecorder, TenantMetrics } from '../commons/tenant-metrics';
+import { CapacityCounter } from '../../core/cost/capacity-units';
 import { HOUR_MS, parseHourKey } from '../../core/usage/hours';
 
 const logger = new Logger({ serviceName: 'marketplace-metering' });
@@ -14,7 +16,9 @@ const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE || 'SaaSM
 // Configuration problems stop the function at cold start, before anything is sent.
 const listing = bundledListingConfig(bundledMeteringConfig());
 const env = requiredEnvironment(process.env, ['USAGE_TABLE', 'TENANT_TABLE']);
-const metering = marketplaceMetering(new DynamoDBClient({}), { usageTable: env.USAGE_TABLE, tenantTable: env.TENANT_TABLE }, listing);
+// DynamoDB capacity spent on each tenant's usage hours, published per invocation for cost allocation.
+const capacity = new CapacityCounter(tenantCapacityRecorder(new TenantMetrics({ serviceName: 'marketplace-metering' })));
+const metering = marketplaceMetering(new DynamoDBClient({}), { usageTable: env.USAGE_TABLE, tenantTable: env.TENANT_TABLE }, listing, { onCapacity: (tenantId, operation, items) => capacity.count(tenantId, operation, items) });
 
 /**
  * Hourly, after aggregation: sends every unsent, completely aggregated usage hour of the last hours
@@ -25,7 +29,7 @@ const metering = marketplaceMetering(new DynamoDBClient({}), { usageTable: env.U
 export async function handler(_event: unknown, context?: Context) {
   if (context) logger.addContext(context);
   const now = Date.now();
-  const report = await runMetering(metering.forRun(), meteringHours(now), unsendableHours(now));
+  const report = await runMetering(metering.forRun(), meteringHours(now), unsendableHours(now)).finally(() => capacity.flush());
   for (const held of report.heldBack) logger.warn('usage hour held back', { ...held });
   metrics.addMetric('RecordsSent', MetricUnit.Count, report.success + report.duplicate);
   metrics.addMetric('RecordsHeldBack', MetricUnit.Count, report.heldBack.length);

@@ -8,6 +8,8 @@ import meterValuesSql from '../../sql/queries/hourly_meter_values.sql';
 import requestGroupsSql from '../../sql/queries/hourly_request_groups.sql';
 import { athenaUsageEngine, bundledMeteringConfig } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
+import { tenantCapacityRecorder, TenantMetrics } from '../commons/tenant-metrics';
+import { CapacityCounter } from '../../core/cost/capacity-units';
 
 const logger = new Logger({ serviceName: 'usage-aggregator' });
 
@@ -19,9 +21,12 @@ if (!Number.isInteger(ingestionDelaySeconds) || ingestionDelaySeconds < 0) {
   throw new Error(`INGESTION_DELAY_SECONDS must be a whole number of seconds, got ${JSON.stringify(env.INGESTION_DELAY_SECONDS)}`);
 }
 
+// DynamoDB capacity spent on each tenant's usage hours, published per invocation for cost allocation.
+const capacity = new CapacityCounter(tenantCapacityRecorder(new TenantMetrics({ serviceName: 'usage-aggregator' })));
+
 const deps: AggregationDependencies = {
   engine: athenaUsageEngine(env.ATHENA_WORKGROUP, env.USAGE_DATABASE, 300_000),
-  store: new DynamoDbUsageStore(new DynamoDBClient({}), env.USAGE_TABLE),
+  store: new DynamoDbUsageStore(new DynamoDBClient({}), env.USAGE_TABLE, { onCapacity: (tenantId, operation, items) => capacity.count(tenantId, operation, items) }),
   config,
   sql: { requestGroups: requestGroupsSql, meterValues: meterValuesSql },
   ingestionDelaySeconds,
@@ -40,9 +45,10 @@ export interface AggregatorEvent {
  */
 export async function handler(event: AggregatorEvent | null, context?: Context) {
   if (context) logger.addContext(context);
-  const report = event?.from !== undefined || event?.to !== undefined
-    ? await aggregateWindow(deps, backfillWindow(event))
-    : await runScheduledAggregation(deps);
+  const report = await (event?.from !== undefined || event?.to !== undefined
+    ? aggregateWindow(deps, backfillWindow(event))
+    : runScheduledAggregation(deps)
+  ).finally(() => capacity.flush());
   logger.info(report ? 'aggregated usage hours' : 'no hour ready to aggregate', { report });
   return report ?? { skipped: true };
 }
