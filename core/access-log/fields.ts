@@ -45,7 +45,7 @@ export const ACCESS_LOG_FIELDS: readonly AccessLogField[] = [
   { name: 'user', source: "$context.authorizer.claims['cognito:username']", type: 'string', nullable: true, description: 'Cognito user name of the caller (absent when the authorizer rejected the request)' },
   { name: 'request_time', source: '$context.requestTimeEpoch', type: 'epoch_millis', nullable: false, description: 'when API Gateway received the request, epoch milliseconds' },
   { name: 'http_method', source: '$context.httpMethod', type: 'string', nullable: false, description: 'HTTP method' },
-  { name: 'resource_path', source: '$context.resourcePath', type: 'string', nullable: false, description: 'API resource path template, e.g. /random/strings' },
+  { name: 'resource_path', source: '$context.resourcePath', type: 'string', nullable: true, description: 'API resource path template, e.g. /random/strings (absent when no resource matched: API Gateway answered 403 itself)' },
   { name: 'status', source: '$context.status', type: 'integer', nullable: false, description: 'HTTP status returned to the caller' },
   { name: 'protocol', source: '$context.protocol', type: 'string', nullable: true, description: 'request protocol, e.g. HTTP/1.1' },
   { name: 'response_length', source: '$context.responseLength', type: 'integer', nullable: true, description: 'response payload length in bytes' },
