@@ -4,6 +4,8 @@ import type { DeliveryStream } from '../../core/ingestion/delivery-stream';
 import { reportUsage } from '../../core/usage-events/report-usage';
 import type { MeteringConfig } from '../../core/usage/metering-config';
 import { jsonResponse } from '../commons/http-response';
+import { tenantOf } from '../commons/tenant';
+import { recordTenantInvocation, type TenantMetrics } from '../commons/tenant-metrics';
 import { parseJsonBody } from './request-body';
 import { usageCallerOf } from './usage-caller';
 
@@ -16,6 +18,8 @@ export interface UsageEventsHandlerDependencies {
   readonly logger: Logger;
   /** The clock (epoch ms) events are judged and stamped by. */
   readonly now: () => number;
+  /** Tenant metrics (invocations and duration per tenant, for cost allocation); absent: none. */
+  readonly metrics?: TenantMetrics;
 }
 
 /** A Lambda proxy handler of `POST /usage` and `POST /backend/usage`. */
@@ -28,6 +32,22 @@ export type UsageEventsHandler = (event: APIGatewayProxyEvent, context: Context)
  * verified tenant or unsigned backend call; 413 body too large. Logs ids and reasons, never properties.
  */
 export function createUsageEventsHandler(deps: UsageEventsHandlerDependencies): UsageEventsHandler {
+  const { metrics } = deps;
+  const handle = handleWith(deps);
+  if (metrics === undefined) return handle;
+  return async function handler(event, context) {
+    const started = performance.now();
+    try {
+      return await handle(event, context);
+    } finally {
+      // Backend calls name their tenants per event: only a tenant's own call is its consumption.
+      const tenantId = tenantOf(event);
+      if (tenantId !== undefined) recordTenantInvocation(metrics, tenantId, performance.now() - started);
+    }
+  };
+}
+
+function handleWith(deps: UsageEventsHandlerDependencies): UsageEventsHandler {
   const { stream, config, logger, now } = deps;
   return async function handler(event, context) {
     logger.addContext(context);

@@ -3,6 +3,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { FirehoseDeliveryStream } from '../../adapters/firehose/firehose-delivery-stream';
 import { bundledMeteringConfig } from '../commons/billing-services';
 import { requiredEnvironment } from '../commons/environment';
+import { TenantMetrics } from '../commons/tenant-metrics';
 import { createUsageEventsHandler } from './handler';
 
 const logger = new Logger({ serviceName: 'usage-events' });
@@ -17,4 +18,4 @@ const stream = new FirehoseDeliveryStream(new FirehoseClient({ maxAttempts: 1 })
  * `POST /usage` (tenants, Cognito) and `POST /backend/usage` (backends, IAM) on Firehose; see
  * {@link createUsageEventsHandler} for what it answers.
  */
-export const handler = createUsageEventsHandler({ stream, config, logger, now: Date.now });
+export const handler = createUsageEventsHandler({ stream, config, logger, now: Date.now, metrics: new TenantMetrics({ serviceName: 'usage-events' }) });

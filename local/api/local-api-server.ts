@@ -41,7 +41,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { handler as randomStringsHandler } from '../../functions/random-strings';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createRandomStringsHandler, type RandomStringsHandler } from '../../functions/random-strings/handler';
 import type { UsageEventsHandler } from '../../functions/usage-events/handler';
 import { AccessLogWriter, apiGatewayRequestTime, type AccessLogContext, type AccessLogSink } from './access-log-writer';
 import { LocalCognitoAuthorizer, UNAUTHORIZED_RESPONSE_TYPE, type ApiGatewayClaims } from './local-authorizer';
@@ -79,6 +80,8 @@ export interface LocalApiOptions {
   readonly issuer: Pick<LocalTokenIssuer, 'userPoolId' | 'clientId' | 'region' | 'jwks'>;
   /** `POST /usage`: the usage-events handler built with `createUsageEventsHandler` (stream on the local Firehose). */
   readonly usageEventsHandler: UsageEventsHandler;
+  /** The random-strings handler (`createRandomStringsHandler`). @default one without tenant metrics */
+  readonly randomStringsHandler?: RandomStringsHandler;
   /** Where access-log lines go, in batches (e.g. `firehoseAccessLogSink` on the local Firehose). */
   readonly accessLogSink: AccessLogSink;
   /** @default {@link DEFAULT_STAGE} */
@@ -251,7 +254,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   });
   const onIntegrationError = options.onIntegrationError ?? ((error, route) => process.stderr.write(`local API: ${route} failed: ${describe(error)}\n`));
   const routes: readonly Route[] = [
-    { method: 'GET', resource: '/random/strings', functionName: 'random-strings', handler: randomStringsHandler },
+    { method: 'GET', resource: '/random/strings', functionName: 'random-strings', handler: options.randomStringsHandler ?? createRandomStringsHandler({ logger: new Logger({ serviceName: 'random-strings' }) }) },
     { method: 'POST', resource: '/usage', functionName: 'usage-events', handler: options.usageEventsHandler },
   ];
   const stagePrefix = `/${stage}`;

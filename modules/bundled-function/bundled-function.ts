@@ -8,6 +8,9 @@ import { Construct } from 'constructs';
 import { toPolicyDocumentStatements, type PolicyStatement } from '../iam/policy-statement';
 import { bundleFunction, LAMBDA_HANDLER, LAMBDA_RUNTIME } from './bundle';
 
+/** CloudWatch namespace of the tenant metrics every function may write (embedded metric format). */
+export const TENANT_METRICS_NAMESPACE = 'SaaSMetering/Tenants';
+
 export interface BundledFunctionProps {
   /** The folder under `functions/` whose `index.ts` exports `handler`, e.g. `random-strings`. */
   readonly entry: string;
@@ -105,6 +108,8 @@ export class BundledFunction extends Construct {
         variables: {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: props.entry,
+          // Where the functions' tenant metrics (cost allocation's consumption) go.
+          POWERTOOLS_METRICS_NAMESPACE: TENANT_METRICS_NAMESPACE,
           ...props.environment,
         },
       },

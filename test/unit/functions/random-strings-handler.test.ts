@@ -1,5 +1,15 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { handler } from '../../../functions/random-strings';
+import { consumptionFromEmfLines } from '../../../core/cost/emf-consumption';
+import { TenantMetrics } from '../../../functions/commons/tenant-metrics';
+import { createRandomStringsHandler } from '../../../functions/random-strings/handler';
+
+const emfLines: string[] = [];
+const NOW = Date.UTC(2026, 10, 23, 10, 15);
+const handler = createRandomStringsHandler({
+  logger: new Logger({ serviceName: 'random-strings', logLevel: 'SILENT' }),
+  metrics: new TenantMetrics({ serviceName: 'random-strings', namespace: 'Test/Tenants', write: (line) => emfLines.push(line), now: () => NOW }),
+});
 
 const context = { functionName: 'random-strings', awsRequestId: 'req-1' } as Context;
 
@@ -46,5 +56,17 @@ describe('random-strings handler', () => {
     const e = event({ len: '3' }, { 'cognito:username': 'u1' });
     (e as { headers: Record<string, string> }).headers = { 'x-tenant-id': 'tenant-b' };
     expect((await handler(e, context)).statusCode).toBe(403);
+  });
+
+  it('records each call of a tenant in the tenant metrics (invocations and duration), and none for a caller without tenant', async () => {
+    emfLines.length = 0;
+    await handler(event({ len: '7' }), context);
+    await handler(event({ len: 'x' }, { 'custom:tenant_id': 'tenant-b' }), context);
+    await handler(event({ len: '7' }, { 'cognito:username': 'u1' }), context);
+    const hour = Date.UTC(2026, 10, 23, 10);
+    const { records } = consumptionFromEmfLines(emfLines, { range: { start: hour, end: hour + 3_600_000 }, granularity: 'HOURLY', namespace: 'Test/Tenants' });
+    const invocations = records.filter((r) => r.stream === 'lambda_invocations').map((r) => [r.tenantId, r.value]);
+    expect(invocations.sort()).toEqual([['tenant-a', '1'], ['tenant-b', '1']]);
+    expect(records.filter((r) => r.stream === 'lambda_duration_ms').map((r) => r.tenantId).sort()).toEqual(['tenant-a', 'tenant-b']);
   });
 });

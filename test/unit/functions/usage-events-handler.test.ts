@@ -15,6 +15,8 @@ let sdk: typeof FirehoseSdk;
 function loadHandler(setUp?: (stub: FirehoseStub) => void): Handler {
   const saved = { ...process.env };
   process.env.DELIVERY_STREAM_NAME = 'amazon-apigateway-test';
+  process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test/Tenants';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   try {
     let handler: Handler | undefined;
     jest.isolateModules(() => {
