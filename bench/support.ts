@@ -12,17 +12,7 @@ export function positiveIntegerFromEnv(name: string, fallback: number, zeroAllow
   return value;
 }
 
-/** A small deterministic PRNG (mulberry32) in [0, 1), so every run measures the same data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../core/seeded-random';
 
 /** The median of some values (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
