@@ -19,3 +19,11 @@ export function readUsageSql(): import('../core/usage/measure-usage').UsageSql {
 export function readTenantConsumptionSql(): string {
   return readSqlFile('queries/daily_tenant_consumption.sql');
 }
+
+/**
+ * `queries/daily_cost_lines.sql`: AWS cost lines per usage day, service, resource, tenant tag and
+ * currency from the CUR 2.0 table, run on Athena by adapters/athena/athena-cost-lines.ts.
+ */
+export function readCostLinesSql(): string {
+  return readSqlFile('queries/daily_cost_lines.sql');
+}

@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { AlarmTopic } from '../alarms/alarm-topic';
 import type { AppConfig } from '../app-config';
 import { lookUpAwsEnvironment } from '../aws-environment';
+import { CostAllocation } from '../cost-allocation/cost-allocation';
+import { DATA_EXPORTS_REGION } from '../cost-allocation/cost-export';
 import { Marketplace, meteringMinuteAfter } from '../marketplace/marketplace';
 import { MeteredApi } from '../metered-api/metered-api';
 import { UsageAggregation } from '../usage-aggregation/usage-aggregation';
@@ -14,8 +16,9 @@ import { StackVariables } from './stack-variables';
 /**
  * The whole metering system as one Terraform stack: the metered API, the usage lake, the ingestion
  * path between them, the hourly usage aggregation, the AWS Marketplace integration (subscriptions,
- * registration page, metering, onboarding) and the alarm topic. Every operator setting is a variable
- * of this stack.
+ * registration page, metering, onboarding), the inputs and exports of tenant cost allocation (CUR 2.0
+ * export, CloudZero telemetry, both off by default) and the alarm topic. Every operator setting is a
+ * variable of this stack.
  */
 export class MeteringStack extends TerraformStack {
   readonly variables: StackVariables;
@@ -25,6 +28,7 @@ export class MeteringStack extends TerraformStack {
   readonly alarms: AlarmTopic;
   readonly aggregation: UsageAggregation;
   readonly marketplace: Marketplace;
+  readonly costAllocation: CostAllocation;
 
   constructor(scope: Construct, id: string, config: AppConfig) {
     super(scope, id);
@@ -44,6 +48,12 @@ export class MeteringStack extends TerraformStack {
     const tags = Fn.merge([{ Project: 'saas-usage-metering', ManagedBy: 'cdktf', Stack: id }, vars.tags]);
     new AwsProvider(this, 'aws', {
       region: vars.region,
+      defaultTags: [{ tags: tags as unknown as Record<string, string> }],
+    });
+    // AWS Data Exports (the CUR 2.0 export) exists only in us-east-1, whatever the stack's region.
+    const usEast1 = new AwsProvider(this, 'aws-us-east-1', {
+      alias: 'us_east_1',
+      region: DATA_EXPORTS_REGION,
       defaultTags: [{ tags: tags as unknown as Record<string, string> }],
     });
 
@@ -118,6 +128,24 @@ export class MeteringStack extends TerraformStack {
       iamRoutes: [this.ingestion.backendUsageRoute],
     });
 
+    this.costAllocation = new CostAllocation(this, 'cost-allocation', {
+      namePrefix: vars.namePrefix,
+      aws,
+      lake: this.lake,
+      lakeFormationEnabled: vars.lakeFormationEnabled,
+      logRetentionDays: vars.logRetentionDays,
+      alarmTopicArn: this.alarms.topicArn,
+      cloudZeroExportEnabled: vars.cloudZeroExportEnabled,
+      cloudZeroApiUrl: vars.cloudZeroApiUrl,
+      telemetryStreamPrefix: vars.telemetryStreamPrefix,
+      // The functions that write tenant metrics (EMF): the tenant-facing ones (invocations, duration)
+      // and those that spend DynamoDB capacity on tenants' items.
+      consumptionLogGroups: [this.api.randomStrings, this.ingestion.usageEvents, this.aggregation.aggregator, this.marketplace.meteringFunction]
+        .map((fn) => ({ name: fn.logGroup.name, arn: fn.logGroup.arn })),
+      costExportEnabled: vars.costExportEnabled,
+      usEast1Provider: usEast1,
+    });
+
     this.marketplace.addOnboarding({
       userPoolId: this.api.userPool.userPoolId,
       userPoolArn: this.api.userPool.userPoolArn,
@@ -140,6 +168,9 @@ export class MeteringStack extends TerraformStack {
     new TerraformOutput(this, 'MarketplaceEventBus', { value: this.marketplace.eventBusName, description: 'EventBridge bus of the subscription lifecycle events for the control plane (New AWS Marketplace Subscriber, …)' });
     new TerraformOutput(this, 'MarketplaceRegistrationUrl', { value: this.api.routeUrl(this.marketplace.registrationRoute.pathParts), description: 'Fulfilment URL to enter in the AWS Marketplace listing: the registration page' });
     new TerraformOutput(this, 'MarketplaceSubscriptionQueueUrl', { value: this.marketplace.subscriptionQueueUrl, description: 'SQS queue receiving the legacy AWS Marketplace SNS notifications' });
+    new TerraformOutput(this, 'CloudZeroApiKeySecretArn', { value: this.costAllocation.apiKeySecretArn, description: 'Secrets Manager secret to put the CloudZero API key in (cloudzero_export_enabled); empty when the export is disabled' });
+    new TerraformOutput(this, 'CostExportArn', { value: this.costAllocation.costExportArn, description: 'The CUR 2.0 data export, in us-east-1 (cost_export_enabled); empty when disabled' });
+    new TerraformOutput(this, 'CostTable', { value: this.costAllocation.curTableName, description: 'Athena table of the CUR 2.0 export in the usage database (cost_export_enabled); empty when disabled' });
     new TerraformOutput(this, 'AlarmTopicArn', { value: this.alarms.topicArn, description: 'SNS topic the alarms notify (subscribe to it, or set alarm_email)' });
   }
 }

@@ -1,5 +1,6 @@
 import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
+import { CLOUDZERO_API_URL } from '../../core/cost/cloudzero-telemetry';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -37,6 +38,10 @@ export class StackVariables {
   readonly onboardingApiKey: string;
   readonly unsentUsageAlarmHours: number;
   readonly registrationReservedConcurrency: number;
+  readonly cloudZeroExportEnabled: boolean;
+  readonly cloudZeroApiUrl: string;
+  readonly telemetryStreamPrefix: string;
+  readonly costExportEnabled: boolean;
 
   constructor(scope: Construct) {
     this.region = new TerraformVariable(scope, 'region', {
@@ -108,7 +113,7 @@ export class StackVariables {
     this.lakeKmsKeyArn = new TerraformVariable(scope, 'lake_kms_key_arn', {
       type: 'string',
       default: '',
-      description: 'ARN of a customer-managed KMS key for the usage lake bucket, Athena results, the usage table and the tenant table; empty for S3-managed keys (SSE-S3) and the DynamoDB AWS-owned key.',
+      description: 'ARN of a customer-managed KMS key for the usage lake bucket, Athena results, the usage table, the tenant table and the CloudZero API key secret; empty for S3-managed keys (SSE-S3), the DynamoDB AWS-owned key and the Secrets Manager AWS managed key.',
       validation: [{
         condition: '${var.lake_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lake_kms_key_arn))}',
         errorMessage: 'lake_kms_key_arn must be empty or a KMS key ARN.',
@@ -253,5 +258,37 @@ export class StackVariables {
         errorMessage: 'registration_reserved_concurrency must be -1 or a whole number from 1 to 1000.',
       }],
     }).numberValue;
+
+    this.cloudZeroExportEnabled = new TerraformVariable(scope, 'cloudzero_export_enabled', {
+      type: 'bool',
+      default: false,
+      description: 'Export each day\'s tenant consumption to CloudZero as allocation telemetry (the cost-telemetry-export function, daily at 02:30 UTC). Creates the Secrets Manager secret <name_prefix>/cloudzero-api-key without a value: put the CloudZero API key in it after the deploy.',
+    }).booleanValue as unknown as boolean;
+
+    this.cloudZeroApiUrl = new TerraformVariable(scope, 'cloudzero_api_url', {
+      type: 'string',
+      default: CLOUDZERO_API_URL,
+      description: 'Base URL of the CloudZero API the telemetry export sends to.',
+      validation: [{
+        condition: '${can(regex("^https://[^[:space:]/]+(/[^[:space:]]*)?$", var.cloudzero_api_url))}',
+        errorMessage: 'cloudzero_api_url must be an https:// URL.',
+      }],
+    }).stringValue;
+
+    this.telemetryStreamPrefix = new TerraformVariable(scope, 'telemetry_stream_prefix', {
+      type: 'string',
+      default: 'saas-metering',
+      description: 'Prefix of the CloudZero telemetry stream names (<prefix>.api_requests, …): letters, digits, "_", "." or "-", at most 200; empty for the bare stream names. Stacks that send to the same CloudZero organization need different prefixes.',
+      validation: [{
+        condition: '${can(regex("^[A-Za-z0-9_.-]{0,200}$", var.telemetry_stream_prefix))}',
+        errorMessage: 'telemetry_stream_prefix may hold only letters, digits, "_", "." and "-" (at most 200).',
+      }],
+    }).stringValue;
+
+    this.costExportEnabled = new TerraformVariable(scope, 'cost_export_enabled', {
+      type: 'bool',
+      default: false,
+      description: 'Create the AWS Cost and Usage Report (CUR 2.0 data export, daily, per resource, Parquet) into a bucket of its own, and the Athena table cur2_cost_and_usage over it in the usage database. The export is created in us-east-1 (the only region of AWS Data Exports) whatever the stack\'s region; the deploying principal needs the Data Exports permissions (bcm-data-exports:CreateExport, GetExport, UpdateExport, DeleteExport).',
+    }).booleanValue as unknown as boolean;
   }
 }

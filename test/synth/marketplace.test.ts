@@ -160,6 +160,7 @@ describe('queues', () => {
   it('every dead-letter queue has an alarm on its visible messages, notifying the alarm topic', () => {
     const deadLetterQueues = queues.filter(([, q]) => /-dlq$/.test(q.name as string));
     expect(deadLetterQueues.map(([, q]) => q.name).sort()).toEqual([
+      '${var.name_prefix}-cost-telemetry-export-dlq',
       '${var.name_prefix}-marketplace-agreement-events-dlq',
       '${var.name_prefix}-marketplace-final-usage-dlq',
       '${var.name_prefix}-marketplace-metering-dlq',
@@ -169,7 +170,11 @@ describe('queues', () => {
     ]);
     const alarms = Object.values(resourcesOfType(stack, 'aws_cloudwatch_metric_alarm'));
     for (const [name] of deadLetterQueues) {
-      const alarm = alarms.find((a) => (a.dimensions as Record<string, string> | undefined)?.QueueName === ref('aws_sqs_queue', name, 'name'));
+      // A switchable queue (count) is referenced with its index, and its alarm exists exactly when it does.
+      const queueRefs = [ref('aws_sqs_queue', name, 'name'), `\${aws_sqs_queue.${name}[0].name}`];
+      const alarm = alarms.find((a) => queueRefs.includes((a.dimensions as Record<string, string> | undefined)?.QueueName ?? ''));
+      const queue = deadLetterQueues.find(([n]) => n === name)![1];
+      expect(alarm?.count).toBe(queue.count);
       expect(alarm).toMatchObject({ namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', threshold: 0, comparison_operator: 'GreaterThanThreshold', alarm_actions: [topicArn] });
     }
   });
@@ -508,6 +513,7 @@ describe('final usage', () => {
     const [databaseName] = resourceNamed(stack, 'aws_glue_catalog_database', 'usage-lake');
     expect((finalUsage.fn.environment as { variables: Record<string, string> }).variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_METRICS_NAMESPACE: 'SaaSMetering/Tenants',
       POWERTOOLS_SERVICE_NAME: 'marketplace-final-usage',
       USAGE_TABLE: ref('aws_dynamodb_table', usageTableName, 'name'),
       TENANT_TABLE: ref('aws_dynamodb_table', tenantTableName, 'name'),

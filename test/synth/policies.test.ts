@@ -108,6 +108,8 @@ const isAllow = (statement: Statement) => (statement.effect ?? 'Allow') === 'All
 const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   'aws-marketplace:BatchMeterUsage': 'AWS Marketplace Metering supports no resource-level permissions: the action only accepts "*".',
   'aws-marketplace:ResolveCustomer': 'AWS Marketplace Metering supports no resource-level permissions: the action only accepts "*".',
+  'logs:GetQueryResults': 'CloudWatch Logs defines no resource type for GetQueryResults (it takes only a query id; Service Authorization Reference): the action only accepts "*". The queries themselves are limited to the consumption log groups by logs:StartQuery.',
+  'logs:StopQuery': 'CloudWatch Logs defines no resource type for StopQuery (it takes only a query id; Service Authorization Reference): the action only accepts "*". It can only stop a Logs Insights query, never read or change logs.',
 };
 
 /** Methods anyone may call without a Cognito token, each with the reason. */
