@@ -61,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
     folder = prepareOutputFolder(options.out);
     lakeFolder = freshLakeFolder(folder);
   } catch (error) {
-    process.stderr.write(`npm start: ${describeError(error)}\n`);
+    process.stderr.write(`npm start: ${error instanceof OutputFolderError ? error.message : describeError(error)}\n`);
     return EXIT_USAGE;
   }
   const started = Date.now();

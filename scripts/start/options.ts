@@ -66,6 +66,7 @@ const OPTION_CONFIG = {
   out: { type: 'string' },
   serve: { type: 'boolean' },
   port: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type RawOptions = RawOptionsOf<typeof OPTION_CONFIG>;
