@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { handler as randomStrings } from '../../../functions/random-strings';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createRandomStringsHandler } from '../../../functions/random-strings/handler';
 import {
   apiGatewayClaims,
   apiGatewayDate,
@@ -10,6 +11,8 @@ import {
   UNAUTHORIZED_MESSAGE,
   type AuthorizerDecision,
 } from '../../../local/api/local-authorizer';
+
+const randomStrings = createRandomStringsHandler({ logger: new Logger({ serviceName: 'random-strings' }) });
 import { LocalTokenIssuer } from '../../../local/api/local-token-issuer';
 import { captureOutput } from '../../support/capture-output';
 
