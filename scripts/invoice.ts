@@ -22,6 +22,7 @@ import type { SubscriptionSpan } from '../core/pricing/periods';
 import { planById, planOfTenant, PricingConfigError, UnknownPlanError, type Plan, type PricingConfig } from '../core/pricing/plan-schema';
 import type { MeteringConfig } from '../core/usage/metering-config';
 import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
+import { checkWritable, writeWhole } from './cli/output-file';
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
 import { athenaRegion, chooseEngine, OptionError, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
 
@@ -317,38 +318,6 @@ function checkTarget(target: InvoiceTarget): void {
   if (target.engine !== 'duckdb') return;
   const tableDir = path.join(target.lake, 'access_logs');
   if (!fs.existsSync(tableDir)) throw new UsageError(`no access-log lake at ${target.lake} (${tableDir} does not exist); pass --lake <dir>`);
-}
-
-/** Fails before anything is measured (and, on Athena, billed) when --out cannot be written. */
-function checkWritable(out: string): void {
-  const dir = path.dirname(path.resolve(out));
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(out);
-  } catch {
-    stat = undefined;
-  }
-  if (stat?.isDirectory()) throw new UsageError(`cannot write --out ${out}: it is a directory`);
-  try {
-    if (!fs.statSync(dir).isDirectory()) throw new Error('not a directory');
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'its folder is not writable' : describeError(error);
-    throw new UsageError(`cannot write --out ${out}: ${why}`, { cause: error });
-  }
-}
-
-/** Writes `text` to `file` through a temporary file in the same folder renamed into place: whole or not at all. */
-function writeWhole(file: string, text: string): void {
-  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(temporary, text, { flag: 'wx' });
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw new Error(`cannot write --out ${file}: ${describeError(error)}`, { cause: error });
-  }
 }
 
 interface OpenTarget {

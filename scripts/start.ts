@@ -4,8 +4,8 @@
  *   npm start [-- --tenants 4 --hours 6 --requests 120 --seed 1 --out .local/run --serve --port 8080]
  *
  * See `local/run/run-local.ts` for what runs, `START_USAGE` for the options. The report goes to
- * `<out>/report.html` and `<out>/report.json` (each written whole or not at all), a summary to the
- * terminal. Exit codes: 0 exact, 1 failed or not exact, 2 invalid options or output folder.
+ * `<out>/report.html` and `<out>/report.json` (each written whole or not at all), the tenant metrics
+ * to `<out>/tenant-metrics.ndjson`, a summary to the terminal. Exit codes: 0 exact, 1 failed or not exact, 2 invalid options or output folder.
  */
 import './start/quiet-functions';
 import * as path from 'node:path';
@@ -79,6 +79,8 @@ async function main(argv: readonly string[]): Promise<number> {
     // Checked against the report's own rules (figures agree with each other) before it is written.
     writeRunReport(path.join(folder, 'report.json'), report);
     writeFileWhole(path.join(folder, 'report.html'), reportHtml(report));
+    // The tenant metrics, one EMF line each, for `npm run costs -- --metrics` on the run's lake.
+    writeFileWhole(path.join(folder, 'tenant-metrics.ndjson'), result.tenantMetricLines.map((line) => `${line}\n`).join(''));
     process.stdout.write(`${terminalSummary(report, { color: process.stdout.isTTY === true })}\n`);
     process.stdout.write(`report: ${path.join(folder, 'report.html')}\n`);
     if (options.serve) {

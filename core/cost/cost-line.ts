@@ -16,3 +16,12 @@ export interface CostLine {
   /** ISO 4217 code (CUR `line_item_currency_code`). */
   readonly currency: string;
 }
+
+/**
+ * Where cost lines come from: the CUR table through Athena in AWS (adapters/athena/athena-cost-lines.ts),
+ * a cost file locally (local/cost/cost-file-source.ts).
+ */
+export interface CostLineSource {
+  /** The lines whose usage day (UTC day of `start`) lies in `[start, end)`, a range of whole UTC days in epoch ms. */
+  read(range: { readonly start: number; readonly end: number }): Promise<CostLine[]>;
+}

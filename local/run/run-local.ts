@@ -122,6 +122,8 @@ export interface LocalRunResult {
   readonly steps: readonly StepTiming[];
   readonly marketplace: { readonly calls: number; readonly records: number; readonly heldBack: number };
   readonly listing: ListingConfig;
+  /** The tenant metrics the hosted functions wrote (EMF lines, as CloudWatch Logs would hold them). */
+  readonly tenantMetricLines: readonly string[];
   /** The currency of each dimension billed through Marketplace (its listing plan's). */
   readonly billedCurrency: ReadonlyMap<string, { readonly currency: string; readonly minorUnitDigits: number }>;
   /** Cost allocation: revenue (invoice totals) and allocated cost per tenant. */
@@ -319,6 +321,7 @@ export async function runLocal(options: LocalRunOptions): Promise<{ result: Loca
       steps,
       marketplace: { calls: calls.batchMeterUsage, records: calls.recordCounts.reduce((a, b) => a + b, 0), heldBack },
       listing,
+      tenantMetricLines: emf.lines,
       billedCurrency: new Map(billed.map((b) => [b.dimension, { currency: b.plan.currency, minorUnitDigits: b.plan.minorUnitDigits }])),
       costs: {
         currency: costs.margins.currency,
