@@ -298,6 +298,7 @@ export class Marketplace extends Construct {
       eventBusName: this.eventBusName,
       logRetentionDays: this.props.logRetentionDays,
       alarmTopicArn: this.props.alarmTopicArn,
+      accountId: this.props.aws.accountId,
       ...options,
     });
     return this.onboarding;

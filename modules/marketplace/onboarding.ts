@@ -56,6 +56,8 @@ export interface MarketplaceOnboardingProps {
   readonly onboardingApiKey: string;
   /** SNS topic the alarm notifies. */
   readonly alarmTopicArn: string;
+  /** The account the stack deploys to (the API destination role may only be assumed for its rule). */
+  readonly accountId: string;
 }
 
 /**
@@ -142,11 +144,16 @@ export class MarketplaceOnboarding extends Construct {
       httpMethod: 'POST',
       invocationRateLimitPerSecond: 10,
     });
+    // Only EventBridge, and only for this account's onboarding rule (confused-deputy protection).
     const assume = new DataAwsIamPolicyDocument(this, 'api-destination-assume-role', {
       statement: [{
         effect: 'Allow',
         actions: ['sts:AssumeRole'],
         principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
+        condition: [
+          { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
+          { test: 'ArnEquals', variable: 'aws:SourceArn', values: [this.rule.arn] },
+        ],
       }],
     });
     this.apiDestinationRole = new IamRole(this, 'api-destination-role', {
