@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownField, reservedKeyProblems } from '../reserved-keys';
 import type { CostLine } from './cost-line';
 import { COST_AMOUNT_SCALE, DecimalAmountError, parseDecimal } from './decimal-amount';
 
@@ -76,12 +77,14 @@ const costFile = z
 
 /** Validates a parsed cost file and returns its lines; throws {@link CostFileError} naming every problem. */
 export function parseCostFile(value: unknown, source = 'cost file'): CostLine[] {
+  const lines = ownField(value, 'lines');
+  const reserved = Array.isArray(lines) ? lines.flatMap((line, index) => reservedKeyProblems(ownField(line, 'tags'), `lines.${index}.tags`)) : [];
   const result = costFile.safeParse(value);
-  if (!result.success) {
-    throw new CostFileError(source, result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`));
+  if (!result.success || reserved.length > 0) {
+    throw new CostFileError(source, [...reserved, ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`))]);
   }
-  const { currency, lines } = result.data;
-  return lines.map((l) => ({ start: l.start, service: l.service, ...(l.resourceId === undefined ? {} : { resourceId: l.resourceId }), tags: l.tags, amount: l.amount, currency }));
+  const { currency } = result.data;
+  return result.data.lines.map((l) => ({ start: l.start, service: l.service, ...(l.resourceId === undefined ? {} : { resourceId: l.resourceId }), tags: l.tags, amount: l.amount, currency }));
 }
 
 /** Parses the JSON text of a cost file; invalid JSON is a {@link CostFileError} too. */

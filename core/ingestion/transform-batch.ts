@@ -373,7 +373,7 @@ export function transformBatch(
     results[i] = { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
     committed += fallbackBytes[i] as number;
     byCategory[outcome.category]++;
-    const recordId = String(record.recordId);
+    const recordId = recordIdText(record.recordId);
     failures.push(
       outcome.requestId === undefined
         ? { recordId, category: outcome.category, reason: outcome.reason }
@@ -392,4 +392,14 @@ export function transformBatch(
 /** The request id of a normalised record (valid, so safe to parse again), if it has a loggable one. */
 function requestIdOf(base64: string): string | undefined {
   return loggableRequestId(JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as Record<string, unknown>);
+}
+
+/** A record id as text for the failure list; Firehose sends strings, anything else must not stop the batch. */
+function recordIdText(recordId: unknown): string {
+  if (typeof recordId === 'string') return recordId;
+  try {
+    return String(recordId);
+  } catch {
+    return '(a record id that cannot be written as text)';
+  }
 }

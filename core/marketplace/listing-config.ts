@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownField, reservedKeyProblems } from '../reserved-keys';
 import { compileTieredDimension, TierCompileError, type CompiledCharge, type FractionalPrices } from '../pricing/marketplace-tiers';
 import type { Plan } from '../pricing/plan-schema';
 import { dimensionNamesOf, type MeteringConfig } from '../usage/metering-config';
@@ -86,8 +87,9 @@ const MARKETPLACE_CURRENCY = 'USD';
  * Throws {@link ListingConfigError} naming every problem.
  */
 export function parseListingConfig(value: unknown, metering: MeteringConfig, plans?: readonly Plan[]): ListingConfig {
+  const reserved = reservedKeyProblems(ownField(value, 'dimensions'), 'dimensions');
   const result = listingConfigSchema.safeParse(value);
-  if (!result.success) throw new ListingConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!result.success || reserved.length > 0) throw new ListingConfigError([...reserved, ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))]);
   const config = result.data;
   const known = new Set(dimensionNamesOf(metering));
   const problems = Object.keys(config.dimensions)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { minorUnitDigitsOf } from './currency';
 import { DIMENSION_NAME } from '../identifiers';
+import { ownField, reservedKeyProblems } from '../reserved-keys';
 
 /**
  * The pricing configuration: plans, each with a currency, an optional flat fee and minimum
@@ -169,8 +170,9 @@ function problemsOf(error: z.ZodError): string[] {
 
 /** Validates a parsed pricing configuration; throws {@link PricingConfigError} naming every problem. */
 export function parsePricingConfig(value: unknown, source = 'pricing configuration'): PricingConfig {
+  const reserved = reservedKeyProblems(ownField(value, 'tenantPlans'), 'tenantPlans');
   const result = pricingConfigSchema.safeParse(value);
-  if (!result.success) throw new PricingConfigError(source, problemsOf(result.error));
+  if (!result.success || reserved.length > 0) throw new PricingConfigError(source, [...reserved, ...(result.success ? [] : problemsOf(result.error))]);
   return result.data;
 }
 

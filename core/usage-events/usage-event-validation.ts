@@ -144,7 +144,8 @@ function validateProperties(value: unknown, maxBytes: number, reasons: string[])
 function validateUniqueValue(meter: MeterConfig, properties: Record<string, unknown> | undefined, reasons: string[]): string | undefined {
   if (meter.aggregation !== 'UNIQUE_COUNT' || meter.property === undefined) return undefined;
   const value = properties === undefined ? undefined : properties[meter.property];
-  if (typeof value === 'number' && Number.isFinite(value)) return decimalText(value);
+  // An identifier, not a quantity: negative numbers are as good as any (written with their sign).
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 0 ? `-${decimalText(-value)}` : decimalText(value);
   if (typeof value === 'string' && value.length > 0 && value.length <= MAX_UNIQUE_VALUE_LENGTH) return value;
   reasons.push(`meter "${meter.name}" counts distinct values of property "${meter.property}": it must be a non-empty string of at most ${MAX_UNIQUE_VALUE_LENGTH} characters or a finite number, got ${value === undefined ? 'none' : describe(value)}`);
   return undefined;
