@@ -4,7 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, Update
 import type { HourRecordPlan } from '../../core/usage/carry-forward';
 import { hourKey, parseHourKey } from '../../core/usage/hours';
 import type { Measurement } from '../../core/usage/request-dimensions';
-import type { RecordOutcome, SeriesKey, StoredUsageHour, UsageStore } from '../../core/usage/usage-store';
+import { PlanOutdatedError, type RecordOutcome, type SeriesKey, type StoredUsageHour, type UsageStore } from '../../core/usage/usage-store';
 import { isConditionFailure } from './condition-failure';
 
 /** Name of the sparse index of unsent usage hours (hash key `pendingHour`, range key `pk`). */
@@ -221,8 +221,8 @@ export class DynamoDbUsageStore implements UsageStore {
     const item = (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as UsageHourItem | undefined;
     const stored = item && toStoredHour(item);
     if (stored?.pending) return { hour: plan.hour, measured: stored.pending.measured, carriedIn: stored.pending.carriedIn, quantity: stored.pending.quantity };
-    if (stored?.sent) throw new Error(`usage hour ${key.pk} ${key.sk} was already sent`);
-    throw new Error(`usage hour ${key.pk} ${key.sk} was re-measured after the record was planned; plan it again`);
+    if (stored?.sent) throw new PlanOutdatedError(`usage hour ${key.pk} ${key.sk} was already sent`);
+    throw new PlanOutdatedError(`usage hour ${key.pk} ${key.sk} was re-measured after the record was planned; plan it again`);
   }
 
   async markSent(series: SeriesKey, plan: HourRecordPlan, sentAt: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { CompiledCharge } from '../pricing/marketplace-tiers';
 import { outstandingCarries, planHourRecord, type HourRecordPlan, type SeriesHour } from '../usage/carry-forward';
 import { HOUR_MS, hourKey } from '../usage/hours';
-import type { SeriesKey, UsageStore } from '../usage/usage-store';
+import { PlanOutdatedError, type SeriesKey, type UsageStore } from '../usage/usage-store';
 import { listingTargetOf, type ListingConfig } from './listing-config';
 import { MAX_QUANTITY, recordKey, tieredHourState, tierQuantities, type MeteringCustomer, type MeteringRecord } from './metering-records';
 import { MeteringCallError, sendMeteringRecords, type MeteringService, type RecordOutcome } from './metering-sender';
@@ -268,7 +268,9 @@ async function writePending(context: PrepareContext, planned: HourRecordPlan): P
   try {
     return await context.deps.store.recordPendingSend(context.series, planned, context.now());
   } catch (error) {
-    context.hold('unsent', `not planned this run: ${(error as Error).message}`); // re-measured or sent meanwhile
+    // Re-measured or sent meanwhile: planned again next run. Anything else (the store failing) fails the run.
+    if (!(error instanceof PlanOutdatedError)) throw error;
+    context.hold('unsent', `not planned this run: ${error.message}`);
     return undefined;
   }
 }

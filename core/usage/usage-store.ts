@@ -12,6 +12,17 @@ export type RecordOutcome =
   /** A run that started later already recorded this hour: nothing written. */
   | 'stale';
 
+/**
+ * The record could not be written pending because the hour changed since it was planned: it was sent
+ * meanwhile, or re-measured (plan it again). Expected under concurrency; any other error is a failure.
+ */
+export class PlanOutdatedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanOutdatedError';
+  }
+}
+
 /** One tenant's dimension. */
 export interface SeriesKey {
   readonly tenantId: string;
@@ -58,6 +69,7 @@ export interface UsageStore {
    * Records the plan of an hour's record before it is sent (one conditional write: the hour is not
    * sent, has no pending record, and still has the measurement the plan was made from). Returns the
    * pending record in force: the one just written, or the one an earlier, interrupted send left.
+   * @throws PlanOutdatedError when the hour was sent or re-measured since the plan was made
    */
   recordPendingSend(series: SeriesKey, plan: HourRecordPlan, at: number): Promise<HourRecordPlan>;
   /**
