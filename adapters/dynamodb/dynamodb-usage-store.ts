@@ -61,7 +61,7 @@ function toStoredHour(item: UsageHourItem): StoredUsageHour {
 }
 
 /**
- * Told of every read and write the store does for one tenant's items, as the seed of tenant cost
+ * Told of every read and write the store does for one tenant's items, as tenant cost
  * allocation counts them (`core/cost/capacity-units.ts`: a write is 1 unit, a strongly consistent
  * read 1, an eventually consistent read 0.5); the functions publish the sums as tenant metrics.
  */

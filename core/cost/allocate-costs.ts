@@ -4,7 +4,7 @@ import type { CostLine } from './cost-line';
 import { COST_AMOUNT_SCALE, CONSUMPTION_VALUE_SCALE, DecimalAmountError, formatDecimal, parseDecimal, rescale } from './decimal-amount';
 
 /**
- * Allocation of AWS cost to tenants, day by day and service by service (the approach of seed 003:
+ * Allocation of AWS cost to tenants, day by day and service by service (the approach of the AWS APN blog on tenant cost allocation with CloudZero:
  * siloed resources first, then pooled cost split by consumption or evenly), done here rather than
  * left to a vendor.
  *

@@ -18,7 +18,7 @@
  *   idempotent: a batch sent again after a lost answer, or a day exported twice, leaves one value per
  *   tenant instead of a sum (docs/manage-streams: a record that matches an existing one in
  *   everything but the value replaces it).
- * - Record fields (reference/telemetry and the AWS APN blog of seed 003): `timestamp` (ISO 8601,
+ * - Record fields (reference/telemetry and the AWS APN blog on tenant cost allocation with CloudZero): `timestamp` (ISO 8601,
  *   written like the docs' example `2020-01-25T00:00:00Z`), `granularity` (`HOURLY`, `DAILY` or
  *   `MONTHLY`), the element name, `filter` (dimension → array of values) and `value`. The legacy
  *   endpoint's records spell the element `element-name` and carry `telemetry-stream`; the per-stream

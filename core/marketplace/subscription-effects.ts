@@ -2,8 +2,8 @@
  * What the caller of the subscription lifecycle must do after a change: publish an event to the SaaS
  * control plane, send final usage, off-board, read the entitlements again — or nothing, with the reason.
  *
- * Published detail-types: where the AWS Marketplace serverless SaaS quick start (seed 002) has a name,
- * its name is kept, so that control-plane rules written for it (e.g. the seed's onboarding rule on
+ * Published detail-types: where the AWS Marketplace serverless SaaS quick start has a name,
+ * its name is kept, so that control-plane rules written for it (e.g. the quick start's onboarding rule on
  * `New AWS Marketplace Subscriber`, which reads `detail.companyName`, `detail.contactEmail`,
  * `detail.contactPhone`, `detail.customerIdentifier`) keep working. Quick-start names from
  * https://github.com/aws-samples/aws-marketplace-serverless-saas-integration (src/grant-revoke-access-to-product.js,
@@ -31,7 +31,7 @@ export type PublishedDetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPE
 
 /**
  * The detail of a published event: the quick start's field names (`customerAWSAccountID` included, as
- * the seed spells it) plus ours. Contains contact details: it goes to the control plane, never to logs.
+ * the quick start spells it) plus ours. Contains contact details: it goes to the control plane, never to logs.
  */
 export interface PublishedDetail {
   readonly tenantId: string;

@@ -2,8 +2,8 @@
  * A local AWS Marketplace Metering Service for tests and the local runtime (never bundled into a
  * Lambda): an HTTP server on loopback that the real `@aws-sdk/client-marketplace-metering` client talks
  * to through `endpoint`, enforcing the documented BatchMeterUsage and ResolveCustomer rules and keeping
- * a ledger of what AWS would bill. See /work/shared/reference/FACTS.md, "AWS Marketplace Metering
- * Service (BatchMeterUsage)", and local/marketplace/metering-rules.ts for each rule and its source.
+ * a ledger of what AWS would bill. See the AWS Marketplace Metering
+ * Service API reference (BatchMeterUsage), and local/marketplace/metering-rules.ts for each rule and its source.
  *
  * ```ts
  * const sim = await startMarketplaceSimulator({ now: () => clock });

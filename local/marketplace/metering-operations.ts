@@ -2,7 +2,7 @@
  * BatchMeterUsage and ResolveCustomer as the simulated service performs them: the rules of
  * metering-rules.ts applied to the products, subscriptions, tokens and ledger of marketplace-state.ts.
  * Input is the parsed JSON body; output is the JSON body of the answer, or a MeteringServiceError.
- * See /work/shared/reference/FACTS.md, "AWS Marketplace Metering Service (BatchMeterUsage)".
+ * See the AWS Marketplace Metering Service API reference (BatchMeterUsage).
  */
 import { isActive, type LedgerEntry, type MarketplaceState, type Subscription } from './marketplace-state';
 import {
@@ -160,7 +160,7 @@ function checkCustomers(records: readonly ParsedUsageRecord[], subscriptions: re
   });
 }
 
-/** One dimension the listing does not have refuses the whole call (FACTS.md). */
+/** One dimension the listing does not have refuses the whole call (the API reference). */
 function checkDimensions(state: MarketplaceState, productCode: string, records: readonly ParsedUsageRecord[]): void {
   const dimensions = state.dimensionsOf(productCode) ?? new Set<string>();
   for (const record of records) {

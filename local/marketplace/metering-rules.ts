@@ -3,7 +3,7 @@
  * shape and constraints, identities, the timestamp window, usage allocations, hourly de-duplication
  * and the call-rate window. No I/O, no clock of its own: every function takes `now`.
  *
- * Sources (see /work/shared/reference/FACTS.md, "AWS Marketplace Metering Service (BatchMeterUsage)"):
+ * Sources (the AWS Marketplace Metering Service API reference and the seller guide):
  * the Smithy model the AWS SDK is generated from (aws/aws-sdk-js-v3,
  * codegen/sdk-codegen/aws-models/marketplace-metering.json) and the API reference
  * https://docs.aws.amazon.com/marketplacemetering/latest/APIReference/API_BatchMeterUsage.html
@@ -26,7 +26,7 @@ export const MAX_TAGS_PER_ALLOCATION = 5;
 
 export const HOUR_MS = 3_600_000;
 /**
- * Records older than this are refused. FACTS.md and the older API reference say 6 hours; the model
+ * Records older than this are refused. the seller guide and the older API reference say 6 hours; the model
  * shipped with SDK 3.1138 says 24 hours plus a month-end cut-off (06:00 UTC on the 1st). The default
  * is the stricter 6 hours, so whatever passes here passes the service; pass 24 h to model the newer text.
  */
@@ -357,7 +357,7 @@ export function sameUsage(a: Pick<ParsedUsageRecord, 'quantity' | 'allocations'>
 
 /**
  * Calls allowed in any window of `windowMs` (BatchMeterUsage: about 10 per second per account and
- * Region, FACTS.md). Only admitted calls count; a refused call does not extend the wait.
+ * Region, per the seller guide). Only admitted calls count; a refused call does not extend the wait.
  */
 export class SlidingWindowLimiter {
   private readonly admitted: number[] = [];

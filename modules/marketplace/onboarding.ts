@@ -15,14 +15,14 @@ import { DeadLetterQueue } from './dead-letter-queue';
 import { EVENT_TARGET_RETRY, EventFunctionTarget } from './event-function-target';
 import { onlyInstance } from './terraform-references';
 
-/** The detail-type of the event published when a subscriber has registered (the quick start's name, seed 002). */
+/** The detail-type of the event published when a subscriber has registered (the name of the AWS Marketplace serverless SaaS integration quick start). */
 export const NEW_SUBSCRIBER_DETAIL_TYPE = DETAIL_TYPES.newSubscriber;
 
 /** Header that carries the onboarding API key. */
 export const ONBOARDING_API_KEY_HEADER = 'x-api-key';
 
 /**
- * What the onboarding API receives: the fields of seed 002's onboarding rule, taken from the published
+ * What the onboarding API receives: the fields of the AWS Marketplace SaaS quick start's onboarding rule, taken from the published
  * detail (`core/marketplace/subscription-effects.ts`); the customer is identified by our tenant id.
  */
 export const ONBOARDING_INPUT_PATHS = {
@@ -66,7 +66,7 @@ export interface MarketplaceOnboardingProps {
  *
  * - URL set: the event goes to the control plane's onboarding API through an EventBridge API
  *   destination (connection with API-key auth in the `x-api-key` header), reshaped by an input
- *   transformer as seed 002 does, with a role that may only invoke that destination;
+ *   transformer as the AWS Marketplace SaaS quick start does, with a role that may only invoke that destination;
  * - URL empty: the built-in `tenant-onboarding` function creates the tenant's first user in the
  *   Cognito user pool. The function always exists (idle while the URL is set); only its wiring is switched.
  *

@@ -305,7 +305,7 @@ describe('onboarding', () => {
     expect(destination).toMatchObject({ invocation_endpoint: '${var.onboarding_url}', http_method: 'POST', connection_arn: ref0('aws_cloudwatch_event_connection', connectionName, 'arn') });
   });
 
-  it('reshapes the event for the onboarding API as seed 002 does', () => {
+  it('reshapes the event for the onboarding API as the AWS Marketplace SaaS quick start does', () => {
     const transformer = apiTarget.input_transformer as { input_paths: Record<string, string>; input_template: string };
     expect(transformer.input_paths).toEqual({
       tenantName: '$.detail.companyName',
