@@ -24,7 +24,7 @@ import type { MeteringConfig } from '../core/usage/metering-config';
 import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
 import { checkWritable, writeWhole } from './cli/output-file';
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
-import { athenaRegion, chooseEngine, OptionError, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
+import { athenaRegion, chooseEngine, OptionError, nonEmptyOption, optionText, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -216,16 +216,8 @@ function optionalTime(raw: RawOptions, name: OptionName, bound: 'start' | 'end')
   return { [bound]: ms };
 }
 
-function text(raw: RawOptions, name: OptionName): string | undefined {
-  const value = raw[name];
-  return value === undefined ? undefined : String(value).trim();
-}
-
-function nonEmpty(raw: RawOptions, name: OptionName): string | undefined {
-  const value = text(raw, name);
-  if (value !== undefined && value === '') throw new OptionError(`Option --${name} must not be empty.`);
-  return value;
-}
+const text = (raw: RawOptions, name: OptionName) => optionText(raw, name);
+const nonEmpty = (raw: RawOptions, name: OptionName) => nonEmptyOption(raw, name);
 
 // --- running -------------------------------------------------------------------------------
 

@@ -101,3 +101,16 @@ export function athenaRegion(given: string | undefined, env: Readonly<Record<str
   if (!REGION.test(region)) throw new OptionError(`Invalid ${given === undefined ? 'AWS_REGION' : '--region'} '${region}': must be an AWS region such as eu-west-1.`);
   return region;
 }
+
+/** An option's value, trimmed; undefined when it was not given. */
+export function optionText<C extends OptionConfig>(raw: RawOptions<C>, name: keyof C & string): string | undefined {
+  const value = raw[name];
+  return value === undefined ? undefined : String(value).trim();
+}
+
+/** An option's value, trimmed; given but empty is an {@link OptionError}. */
+export function nonEmptyOption<C extends OptionConfig>(raw: RawOptions<C>, name: keyof C & string): string | undefined {
+  const value = optionText(raw, name);
+  if (value !== undefined && value === '') throw new OptionError(`Option --${name} must not be empty.`);
+  return value;
+}

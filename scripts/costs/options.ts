@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { MARGIN_FORMATS, type MarginFormat } from '../../core/cost/margin-render';
 import { InvalidPeriodError, parseBillingMonth } from '../../core/pricing/invoice-period';
-import { athenaRegion, chooseEngine, OptionError, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from '../cli/options';
+import { athenaRegion, chooseEngine, OptionError, nonEmptyOption, optionText, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from '../cli/options';
 
 /**
  * Options of the margin report `npm run costs` (see {@link COSTS_USAGE}): pure parsing and validation,
@@ -300,13 +300,5 @@ function logGroups(raw: RawOptions): string[] {
   return groups;
 }
 
-function text(raw: RawOptions, name: OptionName): string | undefined {
-  const value = raw[name];
-  return value === undefined ? undefined : String(value).trim();
-}
-
-function nonEmpty(raw: RawOptions, name: OptionName): string | undefined {
-  const value = text(raw, name);
-  if (value !== undefined && value === '') throw new OptionError(`Option --${name} must not be empty.`);
-  return value;
-}
+const text = (raw: RawOptions, name: OptionName) => optionText(raw, name);
+const nonEmpty = (raw: RawOptions, name: OptionName) => nonEmptyOption(raw, name);

@@ -36,8 +36,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteTableCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DuckDbLake } from '../../adapters/duckdb/duckdb-lake';
 import { DuckDbUsageEngine } from '../../adapters/duckdb/duckdb-usage-engine';
 import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
@@ -60,7 +59,7 @@ import type { AggregationDependencies } from '../../core/usage/aggregation-job';
 import { HOUR_MS, hourKey } from '../../core/usage/hours';
 import type { UsageQuery, UsageQueryEngine } from '../../core/usage/usage-query-engine';
 import type { StoredUsageHour, UsageStore } from '../../core/usage/usage-store';
-import type { LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
 import { CRASH_POSITIONS, CrashError, CrashPoints, type CrashPosition, type CrashStep } from '../../local/faults/crash-points';
 import type { LocalFirehoseRecord } from '../../local/firehose/local-firehose';
 import { LocalLakeDelivery } from '../../local/lake/local-delivery';
@@ -235,42 +234,6 @@ let dynamo: LocalDynamoDb;
 let root: string;
 const openLakes: DuckDbLake[] = [];
 let tables = 0;
-
-/**
- * dynalite, as `startLocalDynamoDb` starts it, but on a worker thread: the SDK clients of the cases
- * keep this thread busy, and the server's share of the work then runs on the other core.
- */
-async function startDynaliteThread(): Promise<LocalDynamoDb> {
-  const worker = new Worker(`
-    const { parentPort } = require('node:worker_threads');
-    const server = require(${JSON.stringify(require.resolve('dynalite'))})({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-  `, { eval: true });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 });
-  return {
-    endpoint,
-    client,
-    async createTable(definition) {
-      await client.send(new CreateTableCommand(definition));
-      // dynalite activates a new table on a timer, even with createTableMs 0.
-      for (let attempt = 0; attempt < 500; attempt += 1) {
-        const { Table } = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
-        if (Table?.TableStatus === 'ACTIVE') return;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      throw new Error(`local table ${definition.TableName} did not become active`);
-    },
-    async close() {
-      client.destroy();
-      await worker.terminate();
-    },
-  };
-}
 
 async function openRun(variant: Variant): Promise<Run> {
   const table = `usage-${++tables}`;
@@ -699,7 +662,7 @@ const summary: string[] = [];
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  dynamo = await startDynaliteThread();
+  dynamo = await startLocalDynamoDb({ thread: true });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-restart-'));
   const directLakes = await phaseLakes('direct', (lake, p) => appendPhaseRows(lake, scenario.phases[p]));
   direct = { name: 'direct', scenario, lakes: directLakes, throttleBurst: () => 0, queries: new Map() };
