@@ -1,3 +1,4 @@
+import { htmlPage } from '../html-page';
 import { escapeHtml } from '../marketplace/registration-escape';
 import type { InvoicePreview } from './invoice';
 import { formatMinor } from './money';
@@ -155,18 +156,10 @@ export function invoiceHtml(preview: InvoicePreview): string {
     .map((u) => `<tr${u.priced ? '' : ' class="unpriced"'}><td>${e(u.dimension)}</td><td class="num">${e(groupDigits(u.quantity))}</td><td class="num">${u.hours}</td><td>${u.priced ? 'yes' : `<span class="tag">unpriced</span> ${e(unpricedNote(preview, u.dimension))}`}</td></tr>`)
     .join('\n');
   const title = `Invoice preview: ${preview.tenantId}, ${periodName}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${e(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<h1>${e(title)}</h1>
+  return htmlPage({
+    title,
+    style: STYLE,
+    main: `<h1>${e(title)}</h1>
 <dl>
 ${facts.map(([name, value]) => `<dt>${e(name)}</dt><dd>${e(value)}</dd>`).join('\n')}
 </dl>
@@ -190,11 +183,8 @@ ${[lineRows, unpricedRows].filter((rows) => rows !== '').join('\n')}
 ${usageRows}
 </tbody>
 </table>
-<footer>A preview, not a tax invoice. Amounts are exact in minor units of ${e(preview.currency)}; each line is rounded half up once.</footer>
-</main>
-</body>
-</html>
-`;
+<footer>A preview, not a tax invoice. Amounts are exact in minor units of ${e(preview.currency)}; each line is rounded half up once.</footer>`,
+  });
 }
 
 /** The preview in `format`. */

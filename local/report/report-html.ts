@@ -26,6 +26,7 @@
  * text is the figure for people (`1,234`, `12.34 USD`). A billed cell of a dimension not billed
  * through Marketplace has no `data-value` and `data-billed="none"`.
  */
+import { htmlPage } from '../../core/html-page';
 import { escapeHtml } from '../../core/marketplace/registration-escape';
 import { groupDigits } from '../../core/pricing/invoice-render';
 import { formatMinor } from '../../core/pricing/money';
@@ -451,26 +452,15 @@ export function reportHtml(report: RunReport): string {
   const context = contextOf(report);
   const chartIds = new Map<string, number>();
   const title = `Local run report: ${report.verdict.exact ? 'exact' : 'not exact'}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${e(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${header(report)}
+  return htmlPage({
+    title,
+    style: STYLE,
+    main: `${header(report)}
 ${runSection(context)}
 ${usageSection(context, chartIds)}
 ${reconciliationSection(context, chartIds)}
 ${invoicesSection(context, chartIds)}
 ${costsSection(context, chartIds)}
-<footer>Figures are exact: quantities are whole units and amounts whole minor units; charts are drawn to scale from the same figures. Times are UTC.</footer>
-</main>
-</body>
-</html>
-`;
+<footer>Figures are exact: quantities are whole units and amounts whole minor units; charts are drawn to scale from the same figures. Times are UTC.</footer>`,
+  });
 }
