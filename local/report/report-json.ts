@@ -16,7 +16,7 @@
  * Anything else is a {@link RunReportError} naming every problem with its path.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileWhole } from '../files/write-file-whole';
 import { z } from 'zod';
 import { isReconciled, RUN_REPORT_VERSION, RunReportError, type RunReport } from './run-report';
 
@@ -192,12 +192,9 @@ export function reportJson(report: RunReport): string {
  */
 export function writeRunReport(file: string, report: RunReport): void {
   const text = reportJson(parseRunReport(report, 'the report to write'));
-  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    fs.writeFileSync(temporary, text, { flag: 'wx' });
-    fs.renameSync(temporary, file);
+    writeFileWhole(file, text);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
     throw new Error(`cannot write the run report ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
 }

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileWhole as writeWhole } from '../files/write-file-whole';
 
 /** The output folder cannot be used; the message says why. */
 export class OutputFolderError extends Error {
@@ -57,12 +58,9 @@ export function freshLakeFolder(folder: string): string {
 
 /** Writes `content` to `file` through a temporary file renamed into place: whole or not at all. */
 export function writeFileWhole(file: string, content: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temporary, content);
-    fs.renameSync(temporary, file);
+    writeWhole(file, content);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
     throw new OutputFolderError(`cannot write ${file}: ${reason(error)}`, { cause: error });
   }
 }

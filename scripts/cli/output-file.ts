@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileWhole } from '../../local/files/write-file-whole';
 import { describeError, UsageError } from './errors';
 
 /**
@@ -32,12 +33,9 @@ export function checkWritable(out: string): void {
 
 /** Writes `text` to `file` whole or not at all (temporary file renamed into place). */
 export function writeWhole(file: string, text: string): void {
-  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    fs.writeFileSync(temporary, text, { flag: 'wx' });
-    fs.renameSync(temporary, file);
+    writeFileWhole(file, text);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
     throw new Error(`cannot write --out ${file}: ${describeError(error)}`, { cause: error });
   }
 }
