@@ -4,7 +4,7 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 
 // The SDK reads the region when it sends, after loadHandler restored the environment.
 process.env.AWS_REGION ??= 'us-east-1';
-const ENV = { USAGE_TABLE: 'usage', ATHENA_WORKGROUP: 'wg', USAGE_DATABASE: 'db', INGESTION_DELAY_SECONDS: '120', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_NAMESPACE: 'SaaSMetering/Tenants', AWS_REGION: 'us-east-1' };
+const ENV = { USAGE_TABLE: 'usage', ATHENA_WORKGROUP: 'wg', USAGE_DATABASE: 'db', INGESTION_DELAY_SECONDS: '120', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_NAMESPACE: 'SaaSMetering/Tenants', POWERTOOLS_METRICS_DISABLED: 'true', AWS_REGION: 'us-east-1' };
 
 type Handler = typeof import('../../../functions/usage-aggregator').handler;
 
