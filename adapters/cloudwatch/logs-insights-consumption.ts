@@ -34,8 +34,7 @@ import {
   type CloudWatchLogsClient,
   type ResultField,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { checkConsumptionRange, GRANULARITY_MS, periodStart, type ConsumptionRange } from '../../core/cost/combined-consumption';
-import type { ConsumptionRecord, ConsumptionSource, Granularity } from '../../core/cost/consumption';
+import { checkConsumptionRange, type ConsumptionRange, type ConsumptionRecord, type ConsumptionSource, type Granularity, GRANULARITY_MS, periodStart } from '../../core/cost/consumption';
 import { ConsumptionTotals, TENANT_DIMENSION, TENANT_METRICS, VALUE_FRACTION_DIGITS } from '../../core/cost/emf-consumption';
 import { decimalText, scaledUnits } from '../../core/usage-events/decimal-quantity';
 import { parseSqlTimestamp } from '../../core/usage/hours';

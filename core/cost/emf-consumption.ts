@@ -14,8 +14,7 @@
  * thrown, so one bad line cannot stop allocation.
  */
 import { decimalText, scaledUnits } from '../usage-events/decimal-quantity';
-import { compareConsumptionRecords, periodStart, type ConsumptionRange } from './combined-consumption';
-import type { ConsumptionRecord, ConsumptionStream, Granularity } from './consumption';
+import { compareConsumptionRecords, type ConsumptionRange, type ConsumptionRecord, type ConsumptionStream, type Granularity, periodStart } from './consumption';
 
 /** The dimension every tenant metric carries: the tenant the value belongs to. */
 export const TENANT_DIMENSION = 'tenant_id';

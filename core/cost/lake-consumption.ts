@@ -6,8 +6,7 @@
  */
 import { parseSqlTimestamp, sqlTimestamp } from '../usage/hours';
 import { textValue, type UsageQueryEngine } from '../usage/usage-query-engine';
-import { checkConsumptionRange, compareConsumptionRecords, periodStart, type ConsumptionRange } from './combined-consumption';
-import type { ConsumptionRecord, ConsumptionSource, Granularity } from './consumption';
+import { checkConsumptionRange, compareConsumptionRecords, type ConsumptionRange, type ConsumptionRecord, type ConsumptionSource, type Granularity, periodStart } from './consumption';
 
 /** The `date_trunc` unit the query groups by, per granularity. */
 const PERIOD_UNIT: Readonly<Record<Granularity, string>> = { HOURLY: 'hour', DAILY: 'day' };

@@ -9,7 +9,7 @@
  * anything else runs.
  */
 import * as fs from 'node:fs';
-import { checkConsumptionRange, type ConsumptionRange } from '../../core/cost/combined-consumption';
+import { checkConsumptionRange, type ConsumptionRange } from '../../core/cost/consumption';
 import { CostFileError, parseCostFileText } from '../../core/cost/cost-file';
 import type { CostLine, CostLineSource } from '../../core/cost/cost-line';
 

@@ -3,8 +3,7 @@
  * functions wrote during a local run, kept as the EMF lines themselves (functions/commons/
  * tenant-metrics.ts `write` option), summed with the same rules (core/cost/emf-consumption.ts).
  */
-import { checkConsumptionRange, type ConsumptionRange } from '../../core/cost/combined-consumption';
-import type { ConsumptionRecord, ConsumptionSource, Granularity } from '../../core/cost/consumption';
+import { checkConsumptionRange, type ConsumptionRange, type ConsumptionRecord, type ConsumptionSource, type Granularity } from '../../core/cost/consumption';
 import { consumptionFromEmfLines, type EmfConsumption } from '../../core/cost/emf-consumption';
 
 /** Settings of {@link EmfLogConsumptionSource}. */

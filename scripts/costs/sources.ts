@@ -11,8 +11,7 @@
  * Each source also keeps what its reads found — lines of other days left out, metric lines skipped,
  * bytes scanned — for the command's stderr.
  */
-import type { ConsumptionRange } from '../../core/cost/combined-consumption';
-import type { ConsumptionRecord, ConsumptionSource, Granularity } from '../../core/cost/consumption';
+import type { ConsumptionRange, ConsumptionRecord, ConsumptionSource, Granularity } from '../../core/cost/consumption';
 import type { EmfConsumption } from '../../core/cost/emf-consumption';
 import type { CostLine, CostLineSource } from '../../core/cost/cost-line';
 import type { UsageQueryEngine } from '../../core/usage/usage-query-engine';

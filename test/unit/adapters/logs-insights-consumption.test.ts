@@ -19,7 +19,8 @@ import {
   type LogsInsightsConsumptionOptions,
 } from '../../../adapters/cloudwatch/logs-insights-consumption';
 import { consumptionFromEmfLines } from '../../../core/cost/emf-consumption';
-import { CombinedConsumptionSource, ConsumptionRangeError } from '../../../core/cost/combined-consumption';
+import { CombinedConsumptionSource } from '../../../core/cost/combined-consumption';
+import { ConsumptionRangeError } from '../../../core/cost/consumption';
 import { consumptionLogGroups, consumptionSourceFromEnvironment } from '../../../functions/commons/consumption-sources';
 
 const logsMock = mockClient(CloudWatchLogsClient);

@@ -1,5 +1,5 @@
-import { checkConsumptionRange, CombinedConsumptionSource, ConsumptionOverlapError, ConsumptionRangeError, periodStart } from '../../../core/cost/combined-consumption';
-import type { ConsumptionRecord, ConsumptionSource, Granularity } from '../../../core/cost/consumption';
+import { CombinedConsumptionSource, ConsumptionOverlapError } from '../../../core/cost/combined-consumption';
+import { checkConsumptionRange, ConsumptionRangeError, type ConsumptionRecord, type ConsumptionSource, type Granularity, periodStart } from '../../../core/cost/consumption';
 
 const D23 = Date.UTC(2026, 10, 23);
 const HOUR = 3_600_000;

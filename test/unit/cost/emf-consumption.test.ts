@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ConsumptionRangeError } from '../../../core/cost/combined-consumption';
+import { ConsumptionRangeError } from '../../../core/cost/consumption';
 import { consumptionFromEmfLines, ConsumptionTotals, microUnitsText, parseEmfLine, valueMicroUnits } from '../../../core/cost/emf-consumption';
 import { HOUR_MS } from '../../../core/usage/hours';
 import { CapturedEmfLines, EmfLogConsumptionSource } from '../../../local/cost/emf-log-consumption';
