@@ -56,6 +56,7 @@
  */
 import { TENANT_ID } from '../identifiers';
 import { CONSUMPTION_STREAMS, type ConsumptionRecord, type ConsumptionStream, type Granularity } from './consumption';
+import { CONSUMPTION_VALUE_SCALE, formatDecimal, parseDecimal } from './decimal-amount';
 
 /** Requests go one stream at a time, with the stream in the path (`replace`, `sum`) or in each record (`legacy`). */
 export type TelemetryOperation = 'replace' | 'sum' | 'legacy';
@@ -235,11 +236,8 @@ function periodTimestamp(start: number, granularity: Granularity, where: string)
 
 /** `"012.500"` → `"12.5"`; refuses anything that is not non-negative decimal text with ≤ 6 fraction digits. */
 function canonicalDecimal(value: unknown, where: string): string {
-  const match = typeof value === 'string' ? DECIMAL.exec(value) : null;
-  if (match === null) throw new TelemetryRecordError(`${where}: value ${JSON.stringify(value)} is not non-negative decimal text with at most 6 fraction digits`);
-  const whole = match[1].replace(/^0+(?=\d)/, '');
-  const fraction = (match[2] ?? '').replace(/0+$/, '');
-  return fraction === '' ? whole : `${whole}.${fraction}`;
+  if (typeof value !== 'string' || !DECIMAL.test(value)) throw new TelemetryRecordError(`${where}: value ${JSON.stringify(value)} is not non-negative decimal text with at most 6 fraction digits`);
+  return formatDecimal(parseDecimal(value, CONSUMPTION_VALUE_SCALE), CONSUMPTION_VALUE_SCALE, 0);
 }
 
 /** One HTTP request of a plan: a stream's records within the limits. */

@@ -14,6 +14,7 @@
  * thrown, so one bad line cannot stop allocation.
  */
 import { decimalText, scaledUnits } from '../usage-events/decimal-quantity';
+import { CONSUMPTION_VALUE_SCALE, formatDecimal } from './decimal-amount';
 import { compareConsumptionRecords, type ConsumptionRange, type ConsumptionRecord, type ConsumptionStream, type Granularity, periodStart } from './consumption';
 
 /** The dimension every tenant metric carries: the tenant the value belongs to. */
@@ -34,9 +35,7 @@ const TENANT_METRIC_NAMES = Object.keys(TENANT_METRICS) as TenantMetricName[];
 const isTenantMetric = (name: unknown): name is TenantMetricName => typeof name === 'string' && Object.hasOwn(TENANT_METRICS, name);
 
 /** Fraction digits every consumption value keeps. */
-export const VALUE_FRACTION_DIGITS = 6;
-
-const MICRO = 10n ** BigInt(VALUE_FRACTION_DIGITS);
+export const VALUE_FRACTION_DIGITS = CONSUMPTION_VALUE_SCALE;
 
 /**
  * A metric value in micro-units (10^-6): its shortest decimal text rounded half up to 6 fraction
@@ -50,9 +49,7 @@ export function valueMicroUnits(value: number): bigint {
 /** Micro-units as a consumption value: plain decimal text without trailing zeros (`12500000n` → `"12.5"`). */
 export function microUnitsText(units: bigint): string {
   if (units < 0n) throw new RangeError(`consumption cannot be negative: ${units} micro-units`);
-  const whole = units / MICRO;
-  const fraction = (units % MICRO).toString().padStart(VALUE_FRACTION_DIGITS, '0').replace(/0+$/, '');
-  return fraction.length === 0 ? whole.toString() : `${whole}.${fraction}`;
+  return formatDecimal(units, VALUE_FRACTION_DIGITS, 0);
 }
 
 /** One tenant metric value of one line, in micro-units. */

@@ -38,6 +38,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatDecimal, parseDecimal } from '../../core/cost/decimal-amount';
 
 /** Largest request body (reference/telemetry: 5 MB). */
 export const MAX_REQUEST_BYTES = 5_000_000;
@@ -438,15 +439,8 @@ function parseValue(value: unknown, at: string): string {
 
 /** Exact sum of two non-negative decimal texts. */
 function addDecimal(a: string, b: string): string {
-  const [aw, af = ''] = a.split('.');
-  const [bw, bf = ''] = b.split('.');
-  const scale = Math.max(af.length, bf.length);
-  const total = BigInt(aw + af.padEnd(scale, '0')) + BigInt(bw + bf.padEnd(scale, '0'));
-  if (scale === 0) return total.toString();
-  const digits = total.toString().padStart(scale + 1, '0');
-  const fraction = digits.slice(-scale).replace(/0+$/, '');
-  const whole = digits.slice(0, -scale);
-  return fraction === '' ? whole : `${whole}.${fraction}`;
+  const scale = Math.max(a.split('.')[1]?.length ?? 0, b.split('.')[1]?.length ?? 0);
+  return formatDecimal(parseDecimal(a, scale) + parseDecimal(b, scale), scale, 0);
 }
 
 /** The body as text, or `text: undefined` when it passes `maxBytes` (read to the end either way). */

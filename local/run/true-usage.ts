@@ -10,6 +10,7 @@
  */
 import type { MeteringConfig } from '../../core/usage/metering-config';
 import { HOUR_MS } from '../../core/usage/hours';
+import { scaledUnits } from '../../core/usage-events/decimal-quantity';
 
 /** One accepted usage event, as the driver sent it. */
 export interface AcceptedEvent {
@@ -24,13 +25,6 @@ export interface AcceptedEvent {
 
 const key = (tenantId: string, dimension: string, hour: number) => `${tenantId}\u0000${dimension}\u0000${hour}`;
 const hourOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;
-
-/** `"12.5"` at 3 decimals → 12500n (the meter's billing units); the driver only sends valid text. */
-export function scaledQuantity(text: string, decimals: number): bigint {
-  const [whole, fraction = ''] = text.split('.');
-  if (fraction.length > decimals) throw new Error(`quantity ${text} has more than ${decimals} fraction digits`);
-  return BigInt(whole + fraction.padEnd(decimals, '0'));
-}
 
 /** One tenant × dimension × hour of true usage. */
 export interface TrueUsageHour {
@@ -81,7 +75,7 @@ export class TrueUsage {
       const { tenantId, meter, timestamp } = events[0];
       const definition = this.config.meters.find((m) => m.name === meter);
       if (definition === undefined) throw new Error(`the driver sent an event of unknown meter ${meter}`);
-      const scaled = (e: AcceptedEvent) => scaledQuantity(e.quantity ?? '0', definition.decimals);
+      const scaled = (e: AcceptedEvent) => scaledUnits(e.quantity ?? '0', definition.decimals);
       let quantity: bigint;
       switch (definition.aggregation) {
         case 'COUNT': quantity = BigInt(events.length); break;
