@@ -47,6 +47,7 @@ import type { UsageEventsHandler } from '../../functions/usage-events/handler';
 import { AccessLogWriter, apiGatewayRequestTime, type AccessLogContext, type AccessLogSink } from './access-log-writer';
 import { LocalCognitoAuthorizer, UNAUTHORIZED_RESPONSE_TYPE, type ApiGatewayClaims } from './local-authorizer';
 import type { LocalTokenIssuer } from './local-token-issuer';
+import { readRequestBody } from '../http/request-body';
 
 /** The stage name the metered API deploys by default. */
 export const DEFAULT_STAGE = 'prod';
@@ -186,18 +187,6 @@ function sourceIpOf(request: IncomingMessage): string | undefined {
   return address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) tooLarge = true;
-    else chunks.push(chunk as Buffer);
-  }
-  return tooLarge ? undefined : Buffer.concat(chunks);
-}
-
 /** The proxy result, or why it is not one. */
 function proxyResult(result: unknown): { ok: true; outcome: Pick<Outcome, 'status' | 'body' | 'headers'> } | { ok: false; reason: string } {
   if (result === null || typeof result !== 'object') return { ok: false, reason: 'the handler returned no object' };
@@ -301,7 +290,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       request.resume();
       return { outcome: missingToken(), logged: true, path: fullPath };
     }
-    const body = await readBody(request);
+    const body = (await readRequestBody(request, MAX_REQUEST_BYTES)).bytes;
     if (body === undefined) return { outcome: gatewayResponse(413, 'Request Too Long', 'REQUEST_TOO_LARGE', { resourcePath: route.resource }), logged: true, path: fullPath };
     const authorization = authorizer.authorize(request.headers.authorization);
     if (!authorization.ok) {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsJsonError } from './aws-json-error';
+import { readRequestText } from '../http/request-body';
 
 export { AwsJsonError } from './aws-json-error';
 
@@ -90,7 +91,7 @@ export async function startAwsJsonServer(service: AwsJsonService, handle: Operat
 async function serve(service: AwsJsonService, request: IncomingMessage, response: ServerResponse, handle: OperationHandler): Promise<void> {
   const requestId = randomUUID();
   try {
-    const body = await readBody(request, service.maxBodyBytes);
+    const body = await readRequestText(request, service.maxBodyBytes);
     const operation = checkEnvelope(service, request);
     send(response, 200, requestId, await handle(operation, body));
   } catch (error) {
@@ -127,20 +128,6 @@ function checkEnvelope(service: AwsJsonService, request: IncomingMessage): strin
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The body as text, or undefined when it passes `maxBytes` (read to the end either way). */
-function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size <= maxBytes ? Buffer.concat(chunks).toString('utf8') : undefined));
-    request.on('error', reject);
-  });
 }
 
 function send(response: ServerResponse, status: number, requestId: string, body: unknown, errorType?: string): void {

@@ -39,6 +39,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatDecimal, parseDecimal } from '../../core/cost/decimal-amount';
+import { readRequestBody } from '../http/request-body';
 
 /** Largest request body (reference/telemetry: 5 MB). */
 export const MAX_REQUEST_BYTES = 5_000_000;
@@ -253,7 +254,7 @@ export class LocalCloudZeroTelemetry {
     let body: unknown = { message: 'Telemetry accepted' };
     const headers: Record<string, string> = {};
     try {
-      const raw = await readBody(request, MAX_REQUEST_BYTES);
+      const raw = await readRequestBody(request, MAX_REQUEST_BYTES);
       entry.bytes = raw.size;
       const route = routeOf(request.method ?? '', path);
       entry.operation = route.operation;
@@ -279,8 +280,8 @@ export class LocalCloudZeroTelemetry {
         throw new TelemetryApiError(this.plan.failStatus, this.plan.failStatus === 503 ? 'Slow down' : 'Internal server error (injected)');
       }
       this.authorize(request);
-      if (raw.text === undefined) throw new TelemetryApiError(413, `Request body exceeds the ${MAX_REQUEST_BYTES} byte limit`);
-      const parsed = this.parse(raw.text, route);
+      if (raw.bytes === undefined) throw new TelemetryApiError(413, `Request body exceeds the ${MAX_REQUEST_BYTES} byte limit`);
+      const parsed = this.parse(raw.bytes.toString('utf8'), route);
       entry.records = parsed.length;
       this.apply(parsed, route.operation);
       if (this.plan.applyThenFailNext > 0) {
@@ -441,20 +442,6 @@ function parseValue(value: unknown, at: string): string {
 function addDecimal(a: string, b: string): string {
   const scale = Math.max(a.split('.')[1]?.length ?? 0, b.split('.')[1]?.length ?? 0);
   return formatDecimal(parseDecimal(a, scale) + parseDecimal(b, scale), scale, 0);
-}
-
-/** The body as text, or `text: undefined` when it passes `maxBytes` (read to the end either way). */
-function readBody(request: IncomingMessage, maxBytes: number): Promise<{ text: string | undefined; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-    });
-    request.on('end', () => resolve({ text: size <= maxBytes ? Buffer.concat(chunks).toString('utf8') : undefined, size }));
-    request.on('error', reject);
-  });
 }
 
 type MutablePlan = { -readonly [K in keyof Required<TelemetryFaultPlan>]: K extends 'retryAfter' ? number | string | null : Exclude<TelemetryFaultPlan[K], undefined> };

@@ -14,6 +14,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { escapeHtml } from '../../core/marketplace/registration-escape';
 import { TOKEN_FIELD } from '../../core/marketplace/registration-form';
 import type { RegistrationProxyHandler } from '../../functions/marketplace-registration/registration-handler';
+import { readRequestText } from '../http/request-body';
 
 /** The path of the registration page (as in API Gateway). */
 export const REGISTRATION_PATH = '/marketplace/register';
@@ -58,17 +59,6 @@ function redirectPage(token: string): string {
   ].join('\n');
 }
 
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -110,7 +100,7 @@ export async function startRegistrationServer(handler: RegistrationProxyHandler,
       const head = request.method === 'HEAD';
       try {
         if (url.pathname === REGISTRATION_PATH) {
-          const body = await readBody(request);
+          const body = await readRequestText(request, MAX_REQUEST_BYTES);
           if (body === undefined) return send(response, 413, { 'content-type': 'text/plain; charset=utf-8' }, 'Request body too large\n', head);
           const result = await handler(proxyEvent(request, url, body));
           return send(response, result.statusCode, Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), result.body, head);
