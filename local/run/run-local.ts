@@ -34,6 +34,8 @@ import { planOfTenant } from '../../core/pricing/plan-schema';
 import { seededRandom } from '../../core/seeded-random';
 import type { AggregationDependencies } from '../../core/usage/aggregation-job';
 import { HOUR_MS, hourKey } from '../../core/usage/hours';
+import { dimensionNamesOf } from '../../core/usage/metering-config';
+import type { StoredUsageHour } from '../../core/usage/usage-store';
 import type { MeteringRunDependencies } from '../../core/marketplace/metering-run';
 import { createRegistrationHandler } from '../../functions/marketplace-registration/registration-handler';
 import { readTenantConsumptionSql, readUsageSql } from '../../sql/sql-files';
@@ -255,26 +257,22 @@ export async function runLocal(options: LocalRunOptions): Promise<{ result: Loca
     progress.stop();
     done('simulate hours', `${options.hours} hours, ${driver.counts.requests} HTTP calls, jobs at ten past each hour`);
 
-    // Settle: the jobs of the hours after the last, until nothing is left to send.
+    // Settle: the jobs of the hours after the last, until nothing is left to send. The run reads the
+    // store back through its own adapter: its reading is not a tenant's DynamoDB consumption.
+    const dimensions = dimensionNamesOf(metering);
+    const reader = new DynamoDbUsageStore(dynamo.client, 'usage');
+    let series = await readAllSeries(reader, tenants, dimensions);
     for (let extra = 1; extra <= 3; extra++) {
       clock.set(lastHour + extra * HOUR_MS + JOBS_OFFSET_MS);
       const cycle = await runBillingCycle(aggregation, meteringDeps(), clock.now());
       capacity.flush();
       heldBack = cycle.metering.heldBack.length + cycle.metering.notFinal.length;
-      if (heldBack === 0 && (await pendingHours(store, tenants, metering)) === 0) break;
+      series = await readAllSeries(reader, tenants, dimensions);
+      if (heldBack === 0 && !series.some((h) => h.pending !== undefined && h.sent === undefined)) break;
     }
     done('settle billing', 'aggregation and metering until nothing is pending');
 
-    // Read everything back.
-    const dimensions = [...metering.dimensions.map((d) => d.name), ...metering.meters.map((m) => m.name)];
-    const storedHours: StoredHour[] = [];
-    for (const tenant of tenants) {
-      for (const dimension of dimensions) {
-        for (const h of await store.readSeries({ tenantId: tenant.tenantId, dimension })) {
-          storedHours.push({ tenantId: tenant.tenantId, dimension, hour: h.hour, measured: h.measured, ...(h.sent === undefined ? {} : { sentQuantity: h.sent.quantity }) });
-        }
-      }
-    }
+    const storedHours: StoredHour[] = series.map((h) => ({ tenantId: h.tenantId, dimension: h.dimension, hour: h.hour, measured: h.measured, ...(h.sent === undefined ? {} : { sentQuantity: h.sent.quantity }) }));
     const ledger: LedgerLine[] = simulator.ledger().map((e) => ({ customerKey: e.customerKey, dimension: e.dimension, hour: e.hour, quantity: e.quantity }));
     const billed: BilledDimension[] = dimensions.flatMap((dimension) => {
       const target = listingTargetOf(listing, dimension);
@@ -339,13 +337,11 @@ export async function runLocal(options: LocalRunOptions): Promise<{ result: Loca
   }
 }
 
-/** Usage hours of the run's tenants with a record written but not confirmed. */
-async function pendingHours(store: DynamoDbUsageStore, tenants: readonly OnboardedTenant[], config: ReturnType<typeof readMeteringConfigFile>): Promise<number> {
-  let pending = 0;
+/** Every stored usage hour of the run's tenants. */
+async function readAllSeries(store: DynamoDbUsageStore, tenants: readonly OnboardedTenant[], dimensions: readonly string[]): Promise<StoredUsageHour[]> {
+  const hours: StoredUsageHour[] = [];
   for (const tenant of tenants) {
-    for (const dimension of [...config.dimensions.map((d) => d.name), ...config.meters.map((m) => m.name)]) {
-      pending += (await store.readSeries({ tenantId: tenant.tenantId, dimension })).filter((h) => h.pending !== undefined && h.sent === undefined).length;
-    }
+    for (const dimension of dimensions) hours.push(...(await store.readSeries({ tenantId: tenant.tenantId, dimension })));
   }
-  return pending;
+  return hours;
 }
