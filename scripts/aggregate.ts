@@ -18,6 +18,7 @@ import { describeError, readMeteringConfigOption, UsageError } from './cli/error
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
 import type { UsageStore } from '../core/usage/usage-store';
 import { AGGREGATE_DEFAULTS, AGGREGATE_USAGE, parseAggregateOptions, type AggregateOptions, type AggregateTarget } from './aggregate/options';
+import { optionsOrExitCode } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -42,15 +43,9 @@ interface OpenTarget {
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseAggregateOptions(argv, { env: process.env, now: Date.now() });
-  if ('help' in parsed) {
-    process.stdout.write(AGGREGATE_USAGE);
-    return EXIT_OK;
-  }
-  if (!parsed.ok) {
-    process.stderr.write(`aggregate: ${parsed.error}\nRun with --help for usage.\n`);
-    return EXIT_USAGE;
-  }
-  const { options } = parsed;
+  const outcome = optionsOrExitCode(parsed, { name: 'aggregate', help: 'npm run aggregate -- --help', usage: AGGREGATE_USAGE });
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { options } = outcome;
   let config: MeteringConfig;
   try {
     config = readMeteringConfigOption(options.config, 'config');

@@ -34,6 +34,7 @@ import { buildMarginRun, checkRevenueCurrency, marginWarnings, RevenueCurrencyEr
 import { COSTS_USAGE, parseCostsOptions, type CostsOptions, type CostsTarget } from './costs/options';
 import { checkWritable, writeWhole } from './cli/output-file';
 import type { ReportSources } from './costs/sources';
+import { optionsOrExitCode } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -55,15 +56,9 @@ interface Inputs {
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCostsOptions(argv, process.env);
-  if ('help' in parsed) {
-    process.stdout.write(COSTS_USAGE);
-    return EXIT_OK;
-  }
-  if (!parsed.ok) {
-    process.stderr.write(`costs: ${parsed.error} Run with --help for usage.\n`);
-    return EXIT_USAGE;
-  }
-  const { options } = parsed;
+  const outcome = optionsOrExitCode(parsed, { name: 'costs', help: 'npm run costs -- --help', usage: COSTS_USAGE });
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { options } = outcome;
   try {
     const inputs = readInputs(options);
     // The engines (DuckDB's native module, the AWS SDK) load only once the inputs are known to be good.

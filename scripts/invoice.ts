@@ -24,7 +24,7 @@ import type { MeteringConfig } from '../core/usage/metering-config';
 import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
 import { checkWritable, writeWhole } from './cli/output-file';
 import type { UsageQueryEngine } from '../core/usage/usage-query-engine';
-import { athenaRegion, chooseEngine, OptionError, nonEmptyOption, optionText, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
+import { athenaRegion, chooseEngine, nonEmptyOption, OptionError, optionsOrExitCode, optionText, parseCommandLine, type ParseOutcome, type RawOptions as RawOptionsOf } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -223,15 +223,9 @@ const nonEmpty = (raw: RawOptions, name: OptionName) => nonEmptyOption(raw, name
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseInvoiceOptions(argv, process.env);
-  if ('help' in parsed) {
-    process.stdout.write(INVOICE_USAGE);
-    return EXIT_OK;
-  }
-  if (!parsed.ok) {
-    process.stderr.write(`invoice: ${parsed.error} Run with --help for usage.\n`);
-    return EXIT_USAGE;
-  }
-  const { options } = parsed;
+  const outcome = optionsOrExitCode(parsed, { name: 'invoice', help: 'npm run invoice -- --help', usage: INVOICE_USAGE });
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { options } = outcome;
   let plan: Plan;
   let metering: MeteringConfig;
   try {

@@ -10,23 +10,17 @@ import { Presets, SingleBar } from 'cli-progress';
 import { LOAD_USAGE, parseLoadOptions, type LoadOptions } from './load/options';
 import { buildTargetUrl, runLoad, type LoadRun } from './load/run-load';
 import { formatSummary, summarize } from './load/summary';
+import { optionsOrExitCode } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_NOT_ALL_2XX = 1;
-const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseLoadOptions(argv);
-  if ('help' in parsed) {
-    process.stdout.write(LOAD_USAGE);
-    return EXIT_OK;
-  }
-  if (!parsed.ok) {
-    process.stderr.write(`load: ${parsed.error}\nRun with --help for usage.\n`);
-    return EXIT_USAGE;
-  }
-  const { options } = parsed;
+  const outcome = optionsOrExitCode(parsed, { name: 'load', help: 'npm run load -- --help', usage: LOAD_USAGE });
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { options } = outcome;
   const targetUrl = buildTargetUrl(options.url, options.path, options.query);
   process.stderr.write(
     `GET ${targetUrl}: ${options.count} requests, concurrency ${options.concurrency}, timeout ${options.timeoutMs} ms\n`,

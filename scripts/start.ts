@@ -11,7 +11,7 @@ import './start/quiet-functions';
 import * as path from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { describeError } from './cli/errors';
-import { parseStartOptions, START_USAGE, type StartOptions } from './start/options';
+import { parseStartOptions, START_USAGE } from './start/options';
 import { buildRunReport } from '../local/run/run-report-builder';
 import { runLocal, type RunProgress } from '../local/run/run-local';
 import { freshLakeFolder, OutputFolderError, prepareOutputFolder, writeFileWhole } from '../local/run/output-folder';
@@ -19,6 +19,7 @@ import { reportHtml } from '../local/report/report-html';
 import { writeRunReport } from '../local/report/report-json';
 import { terminalSummary } from '../local/report/terminal-summary';
 import { startReportServer } from '../local/run/report-server';
+import { optionsOrExitCode } from './cli/options';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -46,15 +47,9 @@ function terminalProgress(): RunProgress {
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseStartOptions(argv);
-  if ('help' in parsed) {
-    process.stdout.write(START_USAGE);
-    return EXIT_OK;
-  }
-  if (!parsed.ok) {
-    process.stderr.write(`npm start: ${parsed.error}\nRun npm start -- --help for the options.\n`);
-    return EXIT_USAGE;
-  }
-  const options: StartOptions = parsed.options;
+  const outcome = optionsOrExitCode(parsed, { name: 'npm start', help: 'npm start -- --help', usage: START_USAGE });
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { options } = outcome;
   let folder: string;
   let lakeFolder: string;
   try {

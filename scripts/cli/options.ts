@@ -114,3 +114,29 @@ export function nonEmptyOption<C extends OptionConfig>(raw: RawOptions<C>, name:
   if (value !== undefined && value === '') throw new OptionError(`Option --${name} must not be empty.`);
   return value;
 }
+
+/** How a command names itself in its messages. */
+export interface CommandNames {
+  /** The prefix of its error lines, e.g. `invoice`. */
+  readonly name: string;
+  /** What to run for its help, e.g. `npm run invoice -- --help`. */
+  readonly help: string;
+  /** The help text (`--help`). */
+  readonly usage: string;
+}
+
+/**
+ * The options of a parsed command line, or the exit code once `--help` was printed (0) or the one-line
+ * error with a pointer to the help (2).
+ */
+export function optionsOrExitCode<T>(parsed: ParseOutcome<T>, command: CommandNames): { readonly options: T } | { readonly exitCode: number } {
+  if ('help' in parsed) {
+    process.stdout.write(command.usage);
+    return { exitCode: 0 };
+  }
+  if (!parsed.ok) {
+    process.stderr.write(`${command.name}: ${parsed.error} Run ${command.help} for the options.\n`);
+    return { exitCode: 2 };
+  }
+  return { options: parsed.options };
+}
