@@ -7,14 +7,15 @@
 import { applyNotification, DeferNotification, describeError, MAX_CONFLICT_RETRIES, type IntakeLog } from '../../../core/marketplace/intake-apply';
 import { AGREEMENT_DETAIL_TYPES, processAgreementEvent, UnrecognisedNotificationError } from '../../../core/marketplace/intake-eventbridge';
 import { processSubscriptionBatch, snsControlMessageType, type SqsRecordLike } from '../../../core/marketplace/intake-sqs';
-import { deriveTenantId, identityMatches, lookupKeys, type EventIdentity, type MarketplaceIdentity } from '../../../core/marketplace/identity';
+import { deriveTenantId, type MarketplaceIdentity } from '../../../core/marketplace/identity';
 import { parseEventBridgeEvent, parseSqsMessage } from '../../../core/marketplace/notification-parsers';
 import type { ControlPlaneEvent, EventPublisher } from '../../../core/marketplace/control-plane-events';
 import { DETAIL_TYPES } from '../../../core/marketplace/subscription-effects';
 import type { SubscriptionEvent } from '../../../core/marketplace/subscription-event';
 import { registerTenant } from '../../../core/marketplace/subscription-lifecycle';
 import { registrationSchema, type Tenant } from '../../../core/marketplace/tenant';
-import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
+import { TenantVersionConflict } from '../../../core/marketplace/tenant-registry';
+import { MemoryRegistry } from '../../support/memory-tenant-registry';
 
 const NOW = Date.UTC(2025, 5, 1, 13);
 const PRODUCT = 'a1b2c3d4e5f6g7h8i9j0k1l2m';
@@ -29,59 +30,6 @@ const REGISTRATION = registrationSchema.parse({ companyName: 'Example Ltd', cont
 // ---------------------------------------------------------------------------------------------
 // In-memory ports
 // ---------------------------------------------------------------------------------------------
-
-/** The DynamoDB registry's semantics in memory: lookups first, conditional versions. */
-class MemoryRegistry implements TenantRegistry {
-  readonly tenants = new Map<string, VersionedTenant>();
-  readonly lookups = new Map<string, string>();
-  saves = 0;
-  /** Called before each save is checked (simulates another writer). */
-  beforeSave?: (tenant: Tenant, expectedVersion: number | undefined) => void | Promise<void>;
-  /** Makes the next saves throw this error. */
-  failSaves?: Error;
-
-  async get(tenantId: string): Promise<VersionedTenant | undefined> {
-    return this.tenants.get(tenantId);
-  }
-
-  async findByIdentity(identity: EventIdentity): Promise<VersionedTenant | undefined> {
-    for (const key of lookupKeys(identity)) {
-      const id = this.lookups.get(key);
-      const found = id === undefined ? undefined : this.tenants.get(id);
-      if (found !== undefined && identityMatches(found.tenant.identity, identity)) return found;
-    }
-    return undefined;
-  }
-
-  async save(tenant: Tenant, expectedVersion: number | undefined, outbox: readonly OutboxEvent[] = []): Promise<number> {
-    await this.beforeSave?.(tenant, expectedVersion);
-    if (this.failSaves) throw this.failSaves;
-    for (const key of lookupKeys(tenant.identity)) {
-      const owner = this.lookups.get(key);
-      if (owner !== undefined && owner !== tenant.tenantId) throw new Error(`identity key ${key} already belongs to another tenant`);
-      this.lookups.set(key, tenant.tenantId);
-    }
-    const stored = this.tenants.get(tenant.tenantId);
-    if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) throw new TenantVersionConflict(tenant.tenantId);
-    const version = (expectedVersion ?? 0) + 1;
-    this.tenants.set(tenant.tenantId, { tenant, version, outbox });
-    this.saves += 1;
-    return version;
-  }
-
-  async clearOutbox(tenantId: string, version: number): Promise<boolean> {
-    const stored = this.tenants.get(tenantId);
-    if (stored?.version !== version) return false;
-    this.tenants.set(tenantId, { ...stored, outbox: [] });
-    return true;
-  }
-
-  /** Saves a tenant directly (test setup). */
-  put(tenant: Tenant): void {
-    for (const key of lookupKeys(tenant.identity)) this.lookups.set(key, tenant.tenantId);
-    this.tenants.set(tenant.tenantId, { tenant, version: 1, outbox: [] });
-  }
-}
 
 class MemoryPublisher implements EventPublisher {
   readonly published: ControlPlaneEvent[] = [];

@@ -18,13 +18,11 @@ import type { IntakeLog } from '../../../core/marketplace/intake-apply';
 import { DeferNotification } from '../../../core/marketplace/intake-apply';
 import { processAgreementEvent, UnrecognisedNotificationError } from '../../../core/marketplace/intake-eventbridge';
 import { processSubscriptionBatch, type SqsRecordLike } from '../../../core/marketplace/intake-sqs';
-import { identityMatches, lookupKeys, type EventIdentity } from '../../../core/marketplace/identity';
-import type { ControlPlaneEvent, EventPublisher } from '../../../core/marketplace/control-plane-events';
 import { AGREEMENT_EVENT_SOURCE, MAX_BODY_CHARS, parseEventBridgeEvent, parseSqsMessage, type ParsedNotification } from '../../../core/marketplace/notification-parsers';
 import { INFO_EVENT_KINDS, STATUS_EVENT_KINDS, type SubscriptionEvent } from '../../../core/marketplace/subscription-event';
-import type { Tenant } from '../../../core/marketplace/tenant';
-import { TenantVersionConflict, type OutboxEvent, type TenantRegistry, type VersionedTenant } from '../../../core/marketplace/tenant-registry';
+import { InMemoryEventPublisher } from '../../../local/registration/in-memory-event-publisher';
 import { fuzzParameters, fuzzRuns } from '../../support/fuzz-runs';
+import { MemoryRegistry } from '../../support/memory-tenant-registry';
 import { anyJsonText, anyThing, anyValue, HUGE_TEXTS, MARKER, mutatedJsonText, mutatedValue } from './adversarial';
 
 const NOW = Date.UTC(2025, 5, 1, 13);
@@ -257,48 +255,6 @@ describe('the notification parsers under adversarial notifications', () => {
 // The intakes, with in-memory ports
 // ---------------------------------------------------------------------------------------------
 
-/** A tenant registry in memory: lookups by identity key, saves conditional on the version read. */
-class InMemoryRegistry implements TenantRegistry {
-  private readonly tenants = new Map<string, VersionedTenant>();
-  private readonly lookups = new Map<string, string>();
-
-  async get(tenantId: string): Promise<VersionedTenant | undefined> {
-    return this.tenants.get(tenantId);
-  }
-
-  async findByIdentity(identity: EventIdentity): Promise<VersionedTenant | undefined> {
-    for (const key of lookupKeys(identity)) {
-      const id = this.lookups.get(key);
-      const found = id === undefined ? undefined : this.tenants.get(id);
-      if (found !== undefined && identityMatches(found.tenant.identity, identity)) return found;
-    }
-    return undefined;
-  }
-
-  async save(tenant: Tenant, expectedVersion: number | undefined, outbox: readonly OutboxEvent[] = []): Promise<number> {
-    const stored = this.tenants.get(tenant.tenantId);
-    if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) throw new TenantVersionConflict(tenant.tenantId);
-    for (const key of lookupKeys(tenant.identity)) this.lookups.set(key, tenant.tenantId);
-    const version = (expectedVersion ?? 0) + 1;
-    this.tenants.set(tenant.tenantId, { tenant, version, outbox });
-    return version;
-  }
-
-  async clearOutbox(tenantId: string, version: number): Promise<boolean> {
-    const stored = this.tenants.get(tenantId);
-    if (stored?.version !== version) return false;
-    this.tenants.set(tenantId, { ...stored, outbox: [] });
-    return true;
-  }
-}
-
-class InMemoryPublisher implements EventPublisher {
-  readonly published: ControlPlaneEvent[] = [];
-  async publish(events: readonly ControlPlaneEvent[]): Promise<void> {
-    this.published.push(...events);
-  }
-}
-
 interface LogEntry {
   readonly level: 'info' | 'warn' | 'error';
   readonly message: string;
@@ -318,7 +274,7 @@ describe('the intakes under adversarial notifications', () => {
       fc.asyncProperty(fc.array(sqsMessage, { maxLength: 6 }), async (messages) => {
         const records: SqsRecordLike[] = messages.map((message, i) => ({ ...message, messageId: `m-${i}` }));
         const log = recordingLog();
-        const result = await processSubscriptionBatch(records, { registry: new InMemoryRegistry(), publisher: new InMemoryPublisher(), log, now: () => NOW });
+        const result = await processSubscriptionBatch(records, { registry: new MemoryRegistry(), publisher: new InMemoryEventPublisher(), log, now: () => NOW });
 
         const redelivered = result.batchItemFailures.map((failure) => failure.itemIdentifier);
         assert.equal(new Set(redelivered).size, redelivered.length, 'a record is reported at most once');
@@ -349,7 +305,7 @@ describe('the intakes under adversarial notifications', () => {
     const event = fc.oneof({ weight: 4, arbitrary: mutatedValue(eventBridgeEvent).map((mutated) => mutated.value) }, { weight: 2, arbitrary: eventBridgeEvent }, { weight: 1, arbitrary: anyValue });
     await fc.assert(
       fc.asyncProperty(event, async (value) => {
-        const deps = { registry: new InMemoryRegistry(), publisher: new InMemoryPublisher(), log: recordingLog(), now: () => NOW };
+        const deps = { registry: new MemoryRegistry(), publisher: new InMemoryEventPublisher(), log: recordingLog(), now: () => NOW };
         try {
           const outcome = await processAgreementEvent(value, deps);
           assert.match(outcome.eventKey, /^eventbridge:[\x21-\x7e]{1,256}$/);
