@@ -2,7 +2,6 @@
  * `npm run aggregate` as a user runs it: the CLI in a child process, on a temporary Parquet lake and a
  * DynamoDB-compatible server started here; the usage hours it wrote are read back with the store.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,26 +9,14 @@ import { DuckDbLake } from '../../adapters/duckdb/duckdb-lake';
 import { DynamoDbUsageStore } from '../../adapters/dynamodb/dynamodb-usage-store';
 import { HOUR_MS } from '../../core/usage/hours';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/local-dynamodb';
-import { PROJECT_ROOT } from '../../modules/project-paths';
 import { accessLogRow } from '../support/access-log-rows';
+import { runScript } from '../support/run-script';
 
 const H10 = Date.UTC(2026, 10, 1, 10);
 const H11 = H10 + HOUR_MS;
 const H12 = H11 + HOUR_MS;
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/aggregate.ts', ...args], { cwd: PROJECT_ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: readonly string[]) => runScript('scripts/aggregate.ts', args, { timeoutMs: 20_000 });
 
 let dynamo: LocalDynamoDb;
 let root: string;

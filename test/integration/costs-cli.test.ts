@@ -9,7 +9,6 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand as AthenaResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { CloudWatchLogsClient, GetQueryResultsCommand as LogsResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { execFile } from 'node:child_process';
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,25 +21,12 @@ import { openAthenaSources } from '../../scripts/costs/sources';
 import { readCostLinesSql } from '../../sql/sql-files';
 import { accessLogRow } from '../support/access-log-rows';
 import { readCsv } from '../unit/pricing/read-csv';
+import { runScript } from '../support/run-script';
 
 const at = (day: number, hour: number, minute = 0, second = 0) => Date.UTC(2026, 10, day, hour, minute, second);
 const NAMESPACE = 'SaaSMetering/Tenants';
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runScript(script: string, args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: PROJECT_ROOT, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const runCli = (args: readonly string[]) => runScript('scripts/costs.ts', args);
+const runCli = (args: readonly string[]) => runScript('scripts/costs.ts', args, { timeoutMs: 90_000 });
 
 /**
  * metered (default): 10.00 USD a month, 0.10 per request, 0.07 per started 1000 response bytes.

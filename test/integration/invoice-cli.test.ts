@@ -3,30 +3,17 @@
  * (access logs and custom usage events) with DuckDB and rating it under a pricing file written here
  * (and once under config/pricing.json).
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDbLake } from '../../adapters/duckdb/duckdb-lake';
-import { PROJECT_ROOT } from '../../modules/project-paths';
 import { accessLogRow } from '../support/access-log-rows';
 import { readCsv } from '../unit/pricing/read-csv';
+import { runScript } from '../support/run-script';
 
 const at = (day: number, hour: number, minute = 0, second = 0) => Date.UTC(2026, 10, day, hour, minute, second);
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/invoice.ts', ...args], { cwd: PROJECT_ROOT, timeout: 40_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: readonly string[]) => runScript('scripts/invoice.ts', args, { timeoutMs: 40_000 });
 
 /** A usage-event row as the transform writes it (times in epoch µs). */
 function usageEvent(fields: { id: string; tenant: string; meter: string; quantity: string; at: number }) {
