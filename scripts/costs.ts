@@ -30,7 +30,7 @@ import { PricingConfigError, type PricingConfig } from '../core/pricing/plan-sch
 import type { MeteringConfig } from '../core/usage/metering-config';
 import { CostFileSource } from '../local/cost/cost-file-source';
 import { describeError, readMeteringConfigOption, UsageError } from './cli/errors';
-import { buildMarginRun, checkRevenueCurrency, marginWarnings, RevenueCurrencyError, type MarginRun } from './costs/margin-run';
+import { buildMarginRun, checkRevenueCurrency, marginWarnings, RevenueCurrencyError, type MarginRun } from '../core/cost/margin-run';
 import { COSTS_USAGE, parseCostsOptions, type CostsOptions, type CostsTarget } from './costs/options';
 import { checkWritable, writeWhole } from './cli/output-file';
 import type { ReportSources } from './costs/sources';

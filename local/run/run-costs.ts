@@ -10,12 +10,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCostAllocationConfigFile } from '../../config/cost-allocation-config-file';
-import { allocateCosts, type AllocationResult } from '../../core/cost/allocate-costs';
+import type { AllocationResult } from '../../core/cost/allocate-costs';
 import { CombinedConsumptionSource } from '../../core/cost/combined-consumption';
 import type { ConsumptionRecord, ConsumptionSource } from '../../core/cost/consumption';
 import { parseCostFileText } from '../../core/cost/cost-file';
 import type { CostLine } from '../../core/cost/cost-line';
-import { tenantMargins, type TenantMarginReport } from '../../core/cost/tenant-margin';
+import { allocateAgainstInvoices } from '../../core/cost/margin-run';
+import type { TenantMarginReport } from '../../core/cost/tenant-margin';
 import type { InvoicePreview } from '../../core/pricing/invoice';
 
 /** The sample cost file (a few days of this system's services, one siloed resource, one service without a rule). */
@@ -59,10 +60,6 @@ export async function allocateRunCosts(input: {
   const costLines = sampleCostLines(fs.readFileSync(SAMPLE_COSTS_FILE, 'utf8'), input.period, input.tenants[input.tenants.length - 1], config.tenantTag);
   const days = { start: Math.floor(input.period.start / DAY_MS) * DAY_MS, end: Math.ceil(input.period.end / DAY_MS) * DAY_MS };
   const consumption = await new CombinedConsumptionSource(input.sources).read(days, 'DAILY');
-  const allocation = allocateCosts({ config, tenants: input.tenants, costs: costLines, consumption, granularity: 'DAILY' });
-  const margins = tenantMargins({
-    allocation,
-    revenue: input.invoices.map((i) => ({ tenantId: i.tenantId, revenueMinor: i.totalMinor, currency: i.currency, minorUnitDigits: i.minorUnitDigits })),
-  });
-  return { costLines, consumption, allocation, margins };
+  const { allocation, report } = allocateAgainstInvoices({ config, tenants: input.tenants, costs: costLines, consumption, invoices: input.invoices });
+  return { costLines, consumption, allocation, margins: report };
 }

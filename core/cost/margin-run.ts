@@ -1,5 +1,5 @@
 /**
- * What `npm run costs` computes once everything is read: the tenants of the period, each tenant's
+ * What `npm run costs` (and the local run) computes once everything is read: the tenants of the period, each tenant's
  * invoice preview (its revenue), the allocation of the cost lines and the margin report — and the
  * warnings a reader of the report must see. Pure: the cost lines, the consumption and the usage hours
  * are passed in, nothing is read from an engine, a file or a clock.
@@ -8,15 +8,15 @@
  * the period. Each of them is rated, so revenue never belongs to a tenant outside the list; a silo tag
  * naming a tenant outside it is left unallocated by the allocation, with the reason.
  */
-import { allocateCosts, type AllocationResult, type UnallocatedCost } from '../../core/cost/allocate-costs';
-import type { CostAllocationConfig } from '../../core/cost/allocation-config';
-import type { ConsumptionRecord } from '../../core/cost/consumption';
-import type { CostLine } from '../../core/cost/cost-line';
-import { tenantMargins, type TenantMarginReport } from '../../core/cost/tenant-margin';
-import { buildInvoicePreview, type InvoicePreview, type UsageHour } from '../../core/pricing/invoice';
-import { formatMinor } from '../../core/pricing/money';
-import type { Period } from '../../core/pricing/periods';
-import { planOfTenant, type PricingConfig } from '../../core/pricing/plan-schema';
+import { allocateCosts, type AllocationResult, type UnallocatedCost } from './allocate-costs';
+import type { CostAllocationConfig } from './allocation-config';
+import type { ConsumptionRecord } from './consumption';
+import type { CostLine } from './cost-line';
+import { tenantMargins, type TenantMarginReport } from './tenant-margin';
+import { buildInvoicePreview, type InvoicePreview, type UsageHour } from '../pricing/invoice';
+import { formatMinor } from '../pricing/money';
+import type { Period } from '../pricing/periods';
+import { planOfTenant, type PricingConfig } from '../pricing/plan-schema';
 
 /** What {@link buildMarginRun} works on. */
 export interface MarginRunInput {
@@ -85,12 +85,26 @@ export function buildMarginRun(input: MarginRunInput): MarginRun {
   const invoices = tenants.map((tenantId) =>
     buildInvoicePreview({ tenantId, plan: planOfTenant(input.pricing, tenantId), period: input.period, measurements: input.usage, generatedAt: input.generatedAt }),
   );
-  const allocation = allocateCosts({ config: input.allocation, tenants, costs: input.costs, consumption: input.consumption, granularity: 'DAILY' });
+  return { tenants, invoices, ...allocateAgainstInvoices({ config: input.allocation, tenants, costs: input.costs, consumption: input.consumption, invoices }) };
+}
+
+/**
+ * Allocates the cost lines to `tenants` by their consumption (DAILY) and sets each tenant's invoice
+ * total (its revenue) against its share.
+ */
+export function allocateAgainstInvoices(input: {
+  readonly config: CostAllocationConfig;
+  readonly tenants: readonly string[];
+  readonly costs: readonly CostLine[];
+  readonly consumption: readonly ConsumptionRecord[];
+  readonly invoices: readonly InvoicePreview[];
+}): { readonly allocation: AllocationResult; readonly report: TenantMarginReport } {
+  const allocation = allocateCosts({ config: input.config, tenants: input.tenants, costs: input.costs, consumption: input.consumption, granularity: 'DAILY' });
   const report = tenantMargins({
     allocation,
-    revenue: invoices.map((invoice) => ({ tenantId: invoice.tenantId, revenueMinor: invoice.totalMinor, currency: invoice.currency, minorUnitDigits: invoice.minorUnitDigits })),
+    revenue: input.invoices.map((invoice) => ({ tenantId: invoice.tenantId, revenueMinor: invoice.totalMinor, currency: invoice.currency, minorUnitDigits: invoice.minorUnitDigits })),
   });
-  return { tenants, invoices, allocation, report };
+  return { allocation, report };
 }
 
 /**
