@@ -10,7 +10,7 @@
  * Target: the default run finishes within 60 s (the issue: "with defaults it finishes within a minute").
  * Environment: BENCH_RUNS (default 3), BENCH_TENANTS / BENCH_HOURS / BENCH_REQUESTS (default: npm start's).
  */
-import './support/quiet-powertools';
+import '../scripts/start/quiet-functions';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
